@@ -1,0 +1,106 @@
+"""One set of behaviours, checked on both stores: the in-process one and real Redis."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quizengine.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from tests.conftest import RUN_TAG, TEST_REDIS_URL, require
+
+
+@pytest.fixture(params=["memory", "redis"])
+def any_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    prefix = f"qetest:{RUN_TAG}:{secrets.token_hex(3)}:"
+    if request.param == "redis":
+        require(TEST_REDIS_URL is not None, "Redis (TEST_REDIS_URL)")
+        s: Store = RedisStore.from_url(str(TEST_REDIS_URL), prefix=prefix)
+    else:
+        s = MemoryStore(prefix=prefix)
+    yield s
+    s.flush_prefix()
+
+
+def test_values_counters_and_expiry(any_store: Store) -> None:
+    assert any_store.get("missing") is None
+    any_store.set("greeting", "xin chào")
+    assert any_store.get("greeting") == "xin chào"
+    assert any_store.incr("hits") == 1
+    assert any_store.incr("hits", 4) == 5
+    any_store.set("short", "x", ttl=0.05)
+    time.sleep(0.12)
+    assert any_store.get("short") is None
+    assert any_store.exists("greeting")
+    assert any_store.delete("greeting", "hits") == 2
+    assert not any_store.exists("greeting")
+
+
+def test_hashes(any_store: Store) -> None:
+    any_store.hset("units", {"CDCS-01": "3"})
+    assert any_store.hincrby("units", "CDCS-01") == 4
+    assert any_store.hincrby("units", "CDCS-02", 2) == 2
+    assert any_store.hgetall("units") == {"CDCS-01": "4", "CDCS-02": "2"}
+    assert any_store.hget("units", "none") is None
+
+
+def test_sorted_set_orders_equal_scores_by_member_bytes(any_store: Store) -> None:
+    any_store.zadd("board", {"b": 1.0, "a": 1.0, "c": 0.5, "A": 1.0})
+    assert [m for m, _ in any_store.zrange("board", 0, -1)] == ["c", "A", "a", "b"]
+    assert any_store.zrank("board", "a") == 2
+    assert any_store.zrank("board", "zz") is None
+    assert any_store.zcard("board") == 4
+    assert any_store.zscore("board", "c") == 0.5
+    assert any_store.zrange("board", 1, 2) == [("A", 1.0), ("a", 1.0)]
+    assert any_store.zrem("board", "A", "nope") == 1
+    assert any_store.zcard("board") == 3
+
+
+def test_keep_best_only_moves_when_the_new_entry_beats_the_old(any_store: Store) -> None:
+    assert any_store.keep_best("z", "h", "user-1", "m5", 1.0)
+    assert not any_store.keep_best("z", "h", "user-1", "m6", 1.0)
+    assert not any_store.keep_best("z", "h", "user-1", "m0", 2.0)
+    assert any_store.keep_best("z", "h", "user-1", "m4", 1.0)
+    assert any_store.keep_best("z", "h", "user-1", "m9", 0.0)
+    assert any_store.zrange("z", 0, -1) == [("m9", 0.0)]
+    assert any_store.hget("h", "user-1") == "m9"
+
+
+def test_replace_all_swaps_a_whole_board(any_store: Store) -> None:
+    any_store.keep_best("z", "h", "old", "m-old", 1.0)
+    any_store.replace_all("z", "h", {"u1": ("m1", 2.0), "u2": ("m2", 1.0)})
+    assert any_store.zrange("z", 0, -1) == [("m2", 1.0), ("m1", 2.0)]
+    assert any_store.hgetall("h") == {"u1": "m1", "u2": "m2"}
+    any_store.replace_all("z", "h", {})
+    assert any_store.zcard("z") == 0
+
+
+members = st.text(alphabet="0123456789abcdef", min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(members, st.integers(-5, 5)), max_size=30))
+def test_memory_store_orders_like_redis(entries: list[tuple[str, int]]) -> None:
+    require(TEST_REDIS_URL is not None, "Redis (TEST_REDIS_URL)")
+    prefix = f"qetest:{RUN_TAG}:{secrets.token_hex(3)}:"
+    memory, redis_store = (
+        MemoryStore(prefix=prefix),
+        RedisStore.from_url(str(TEST_REDIS_URL), prefix=prefix),
+    )
+    try:
+        for member, score in entries:
+            memory.zadd("z", {member: float(score)})
+            redis_store.zadd("z", {member: float(score)})
+        assert memory.zrange("z", 0, -1) == redis_store.zrange("z", 0, -1)
+    finally:
+        redis_store.flush_prefix()
+
+
+def test_redis_down_is_store_unavailable() -> None:
+    dead = RedisStore.from_url("redis://127.0.0.1:1/0")
+    with pytest.raises(StoreUnavailable):
+        dead.zcard("board")
