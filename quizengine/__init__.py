@@ -72,6 +72,12 @@ def create_app(
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX=str(settings.extra.get("RATELIMIT_KEY_PREFIX", "qe-limits")),
+        # The storage's own prefix too: limiter.reset() deletes everything under it.
+        RATELIMIT_STORAGE_OPTIONS=(
+            {"key_prefix": str(settings.extra.get("RATELIMIT_KEY_PREFIX", "qe-limits"))}
+            if settings.redis_url
+            else {}
+        ),
         RATELIMIT_ENABLED=bool(settings.extra.get("RATELIMIT_ENABLED", True)),
         # A Redis hiccup must not turn into 500s on the login page: fall back to memory.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
