@@ -1,14 +1,7 @@
 """Typed SQLAlchemy models, one module per area. No Flask, no Redis in here."""
 
 from quizengine.models.accounts import Role, Unit, User
-from quizengine.models.attempts import (
-    AnswerEvent,
-    Attempt,
-    AttemptItem,
-    AttemptStatus,
-    AuditEntry,
-    Flag,
-)
+from quizengine.models.attempts import AnswerEvent, Attempt, AttemptItem, AttemptStatus
 from quizengine.models.banks import Bank, Question, QuestionVersion
 from quizengine.models.base import Base
 from quizengine.models.contests import (
@@ -21,6 +14,8 @@ from quizengine.models.contests import (
     ReviewPolicy,
     Round,
 )
+from quizengine.models.flags import Flag
+from quizengine.models.judging import AuditEntry
 
 __all__ = [
     "DEFAULT_LADDER",

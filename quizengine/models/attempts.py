@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -115,39 +114,3 @@ class AnswerEvent(Base):
     at: Mapped[datetime]
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
-
-
-class Flag(Base):
-    """A suspicion with its evidence; never blocks on its own — judges decide."""
-
-    __tablename__ = "flags"
-    __table_args__ = (
-        UniqueConstraint("kind", "attempt_id"),
-        Index("ix_flags_round", "round_id"),
-    )
-
-    id: Mapped[intpk]
-    kind: Mapped[str] = mapped_column(String(40))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType())
-    created_at: Mapped[datetime]
-
-
-class AuditEntry(Base):
-    """Append-only record of every action that changes a result."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_round", "round_id", "id"),)
-
-    id: Mapped[intpk]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(String(60))
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[int | None]
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType())
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType())
-    at: Mapped[datetime]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:07:54.083652
+Create Date: 2026-11-27 00:09:51.211468
 """
 
 from collections.abc import Sequence
