@@ -34,7 +34,7 @@ class Unit(Base):
     )
     created_at: Mapped[datetime]
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    parent: Mapped[Unit | None] = relationship(remote_side="Unit.id", back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
 
