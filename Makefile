@@ -32,8 +32,8 @@ translations: $(STAMP)
 
 # Pre-release only: regenerate the single initial migration from the models.
 migration-reset: $(STAMP)
-	rm -f quizengine/migrations/versions/*_0001_initial_schema.py /tmp/quizengine-migration.sqlite3
-	$(BIN)/python -c "from alembic import command; from quizengine.migrations import alembic_config; command.revision(alembic_config('sqlite:////tmp/quizengine-migration.sqlite3'), message='initial schema', autogenerate=True, rev_id='0001')"
+	rm -f quizengine/migrations/versions/*_0001_initial_schema.py
+	tmp=$$(mktemp -d) && $(BIN)/python -c "import sys; from alembic import command; from quizengine.migrations import alembic_config; command.revision(alembic_config('sqlite:///' + sys.argv[1] + '/m.sqlite3'), message='initial schema', autogenerate=True, rev_id='0001')" $$tmp && rm -rf $$tmp
 	$(BIN)/ruff format quizengine/migrations/versions
 
 bench-spike: $(STAMP)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:09:51.211468
+Create Date: 2026-11-27 00:10:41.262999
 """
 
 from collections.abc import Sequence
