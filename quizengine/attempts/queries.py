@@ -1,0 +1,91 @@
+"""Reads about attempts that other features render (the contest page's start form).
+
+No writes here: services.py holds the verbs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from quizengine.models import Attempt, AttemptStatus, Board, Contest, ContestEntry, Round
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """What the contest page needs to render the start/resume form for one contestant.
+
+    ``needs_board`` / ``needs_access_code``: the start form must ask for them (first entry
+    only; once a ContestEntry exists the board is fixed and the code was passed).
+    ``in_progress``: round id → id of the attempt in progress (resume it, do not start one).
+    ``attempts_used``: round id → attempts taken in that round, whatever their status.
+    """
+
+    contest_id: int
+    has_entry: bool
+    board_name: str | None
+    needs_board: bool
+    needs_access_code: bool
+    board_names: list[str] = field(default_factory=list)
+    in_progress: dict[int, int] = field(default_factory=dict)
+    attempts_used: dict[int, int] = field(default_factory=dict)
+
+    def in_progress_attempt(self, round_id: int) -> int | None:
+        return self.in_progress.get(round_id)
+
+    def used(self, round_id: int) -> int:
+        return self.attempts_used.get(round_id, 0)
+
+    def attempts_left(self, round_id: int, attempts_allowed: int) -> int:
+        return max(0, attempts_allowed - self.used(round_id))
+
+
+def entry_state(session: Session, contest_id: int, user_id: int | None) -> EntryState:
+    """Three indexed reads, whatever the number of rounds: contest+boards, entry, attempts."""
+    contest = session.get(Contest, contest_id)
+    if contest is None:
+        return EntryState(contest_id, False, None, False, False)
+    board_names = list(
+        session.scalars(
+            select(Board.name).where(Board.contest_id == contest_id).order_by(Board.position)
+        )
+    )
+    if user_id is None:
+        return EntryState(
+            contest_id,
+            has_entry=False,
+            board_name=None,
+            needs_board=bool(board_names),
+            needs_access_code=bool(contest.access_code),
+            board_names=board_names,
+        )
+    entry_row = session.execute(
+        select(ContestEntry.id, Board.name)
+        .outerjoin(Board, Board.id == ContestEntry.board_id)
+        .where(ContestEntry.contest_id == contest_id, ContestEntry.user_id == user_id)
+    ).first()
+    has_entry = entry_row is not None
+    in_progress: dict[int, int] = {}
+    used: dict[int, int] = {}
+    rows = session.execute(
+        select(Attempt.round_id, Attempt.status, func.count(), func.max(Attempt.id))
+        .join(Round, Round.id == Attempt.round_id)
+        .where(Attempt.user_id == user_id, Round.contest_id == contest_id)
+        .group_by(Attempt.round_id, Attempt.status)
+    ).all()
+    for round_id, status, count, max_id in rows:
+        used[round_id] = used.get(round_id, 0) + int(count)
+        if status == AttemptStatus.IN_PROGRESS.value:
+            in_progress[round_id] = int(max_id)
+    return EntryState(
+        contest_id,
+        has_entry=has_entry,
+        board_name=entry_row[1] if entry_row is not None else None,
+        needs_board=not has_entry and bool(board_names),
+        needs_access_code=not has_entry and bool(contest.access_code),
+        board_names=board_names,
+        in_progress=in_progress,
+        attempts_used=used,
+    )
