@@ -264,9 +264,11 @@ def _detect_encoding(path: str | os.PathLike[str], head: bytes, max_bytes: int) 
                 legacy_sample += chunk
             if not unicode_ok:
                 has_text = has_text or bool(chunk.strip(_BLANK_BYTES))
-                high_bytes.update(
-                    b for b in _UNDEFINED_IN_BOTH | _UNDEFINED_IN_CP1258 if bytes([b]) in chunk
-                )
+            # Checked in every chunk, UTF-8-looking ones included: a file that starts in UTF-8
+            # and continues in a legacy code page must fail here, not halfway through rows().
+            high_bytes.update(
+                b for b in _UNDEFINED_IN_BOTH | _UNDEFINED_IN_CP1258 if bytes([b]) in chunk
+            )
     if unicode_ok:
         try:
             decoder.decode(b"", final=True)
@@ -305,7 +307,7 @@ _VN_LETTERS = frozenset(
     unicodedata.normalize("NFC", vowel + tone)
     for vowel in _VN_VOWELS
     for tone in ("", *_VN_TONE_MARKS)
-) | frozenset("ĐđÝý")
+)
 
 
 def _choose_legacy_code_page(sample: bytes) -> str:
@@ -404,8 +406,8 @@ def _first_records(sample: str, limit: int) -> list[str]:
                 records.append(record)
                 if len(records) == limit:
                     return records
-    # The sample's tail may be a record cut short by the sample limit; it is still a fair
-    # indication unless it is the only thing there.
+    # The tail may be a record cut short by the end of the sample. Its delimiters still
+    # count, unless the cut fell inside a quoted cell and complete records are available.
     tail = sample[start:]
     if tail.strip() and (not records or not in_quotes):
         records.append(tail)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -524,7 +524,7 @@ def read_bank_file(
     *,
     sheet: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Iterator[ParsedQuestion | Problem]:
+) -> Generator[ParsedQuestion | Problem, None, None]:
     """Open a CSV/XLSX bank and yield parse_bank's results.
 
     Whatever is wrong with the file itself becomes one file-level Problem instead of an
