@@ -1,7 +1,8 @@
 """gunicorn settings, read from the environment.
 
 QUIZENGINE_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (workers), QUIZENGINE_WORKER_CLASS
-(default gthread), QUIZENGINE_THREADS (default 8 per worker). Without REDIS_URL the app keeps
+(default gevent: measured with bench/worker_class.py, it keeps serving while slow phones hold
+connections open; gthread uses QUIZENGINE_THREADS, default 8). Without REDIS_URL the app keeps
 leaderboards and rate limits in process memory, so it runs one worker only.
 """
 
@@ -10,7 +11,8 @@ import os
 import sys
 
 bind = os.environ.get("QUIZENGINE_BIND", "127.0.0.1:8000")
-worker_class = os.environ.get("QUIZENGINE_WORKER_CLASS", "gthread")
+worker_class = os.environ.get("QUIZENGINE_WORKER_CLASS", "gevent")
+worker_connections = int(os.environ.get("QUIZENGINE_WORKER_CONNECTIONS", "1000"))
 threads = int(os.environ.get("QUIZENGINE_THREADS", "8"))
 timeout = int(os.environ.get("QUIZENGINE_TIMEOUT", "30"))
 graceful_timeout = 20
