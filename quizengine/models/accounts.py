@@ -49,6 +49,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.CONTESTANT.value)
     phone: Mapped[str] = mapped_column(String(10), unique=True)
     full_name: Mapped[str] = mapped_column(String(100))
+    # The name folded for search without diacritics ("nguyen van a"); set with full_name.
+    search_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     birth_year: Mapped[int | None]
@@ -56,8 +58,13 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     registration_ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def is_contestant(self) -> bool:
+        return self.role == Role.CONTESTANT.value
 
     # flask-login's protocol, spelled out so the model has no Flask import.
     @property

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:10:41.262999
+Create Date: 2026-11-27 00:14:49.243641
 """
 
 from collections.abc import Sequence
@@ -151,6 +151,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("phone", sa.String(length=10), nullable=False),
         sa.Column("full_name", sa.String(length=100), nullable=False),
+        sa.Column("search_name", sa.String(length=200), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("birth_year", sa.Integer(), nullable=True),
@@ -158,6 +159,9 @@ def upgrade() -> None:
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("registration_ip", sa.String(length=45), nullable=True),
         sa.Column("created_at", quizengine.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_login_at", quizengine.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.CheckConstraint(
             "role IN ('contestant', 'judge', 'organiser')", name=op.f("ck_users_role_known")
         ),
