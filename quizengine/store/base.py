@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 
@@ -47,6 +48,47 @@ class Store(Protocol):
 
     def replace_all(self, zkey: str, hkey: str, entries: dict[str, tuple[str, float]]) -> None:
         """Atomically swap a whole board in: owner → (member, score). Used by rebuilds."""
+        ...
+
+    def record_best(
+        self,
+        zkey: str,
+        hkey: str,
+        owner: str,
+        member: str,
+        score: float,
+        *,
+        points: int,
+        attempts: int,
+        tallies: tuple[str, str, str],
+        groups: Sequence[str],
+        ttl: float | None = None,
+    ) -> bool:
+        """``keep_best`` plus per-group tallies, in one atomic step (a Lua script on Redis).
+
+        ``zkey`` keeps the smallest (score, member) per owner; ``hkey`` maps owner →
+        ``"member|points|attempts"`` of the kept entry. The three ``tallies`` sorted sets
+        hold, for each of ``groups`` (e.g. a unit and its parents): owners (+1 for a new
+        owner), attempts (an owner's count only grows: the largest reported is kept) and the
+        points of the owners' kept entries. Replaying a call changes nothing, so rebuilds
+        and retries never double count. ``ttl`` refreshes the expiry of every key touched.
+        Returns True when the kept entry changed.
+        """
+        ...
+
+    def replace_keys(
+        self,
+        zsets: Mapping[str, Mapping[str, float]],
+        hashes: Mapping[str, Mapping[str, str]],
+        values: Mapping[str, str],
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        """Atomically swap whole keys in: readers see all the old keys or all the new ones.
+
+        Each named sorted set / hash / value gets exactly the content given (an empty one
+        is deleted); ``ttl`` applies to every key written (None = no expiry).
+        """
         ...
 
     def flush_prefix(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 
 class _SortedSet:
@@ -98,18 +98,22 @@ class MemoryStore:
 
     def hget(self, key: str, field: str) -> str | None:
         with self._lock:
+            self._expire_if_due(self._k(key))
             return self._hashes.get(self._k(key), {}).get(field)
 
     def hset(self, key: str, mapping: dict[str, str]) -> None:
         with self._lock:
+            self._expire_if_due(self._k(key))
             self._hashes.setdefault(self._k(key), {}).update(mapping)
 
     def hgetall(self, key: str) -> dict[str, str]:
         with self._lock:
+            self._expire_if_due(self._k(key))
             return dict(self._hashes.get(self._k(key), {}))
 
     def hincrby(self, key: str, field: str, amount: int = 1) -> int:
         with self._lock:
+            self._expire_if_due(self._k(key))
             h = self._hashes.setdefault(self._k(key), {})
             value = int(h.get(field, "0")) + amount
             h[field] = str(value)
@@ -117,11 +121,13 @@ class MemoryStore:
 
     def zadd(self, key: str, mapping: dict[str, float]) -> int:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.setdefault(self._k(key), _SortedSet())
             return sum(z.add(m, float(s)) for m, s in mapping.items())
 
     def zrem(self, key: str, *members: str) -> int:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.get(self._k(key))
             if z is None:
                 return 0
@@ -132,11 +138,13 @@ class MemoryStore:
 
     def zscore(self, key: str, member: str) -> float | None:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.get(self._k(key))
             return None if z is None else z.scores.get(member)
 
     def zrank(self, key: str, member: str) -> int | None:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.get(self._k(key))
             if z is None or member not in z.scores:
                 return None
@@ -144,11 +152,13 @@ class MemoryStore:
 
     def zcard(self, key: str) -> int:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.get(self._k(key))
             return 0 if z is None else len(z.scores)
 
     def zrange(self, key: str, start: int, stop: int) -> list[tuple[str, float]]:
         with self._lock:
+            self._expire_if_due(self._k(key))
             z = self._zsets.get(self._k(key))
             if z is None:
                 return []
@@ -180,6 +190,87 @@ class MemoryStore:
             if entries:
                 self.zadd(zkey, {m: s for m, s in entries.values()})
                 self.hset(hkey, {owner: m for owner, (m, _) in entries.items()})
+
+    def _zincrby(self, key: str, member: str, amount: float) -> None:
+        z = self._zsets.setdefault(self._k(key), _SortedSet())
+        z.add(member, z.scores.get(member, 0.0) + amount)
+
+    def _touch(self, key: str, ttl: float | None) -> None:
+        k = self._k(key)
+        if ttl is not None and (k in self._hashes or k in self._zsets or k in self._values):
+            self._expiry[k] = self._clock() + ttl
+
+    def record_best(
+        self,
+        zkey: str,
+        hkey: str,
+        owner: str,
+        member: str,
+        score: float,
+        *,
+        points: int,
+        attempts: int,
+        tallies: tuple[str, str, str],
+        groups: Sequence[str],
+        ttl: float | None = None,
+    ) -> bool:
+        with self._lock:
+            for key in (zkey, hkey, *tallies):
+                self._expire_if_due(self._k(key))
+            current = self.hget(hkey, owner)
+            cur_member: str | None = None
+            cur_points = cur_attempts = 0
+            if current is not None and current.count("|") >= 2:
+                cur_member, p, n = current.rsplit("|", 2)
+                cur_points, cur_attempts = int(p), int(n)
+            better = True
+            if cur_member is not None:
+                cur_score = self.zscore(zkey, cur_member)
+                if cur_score is not None and (cur_score, cur_member.encode()) <= (
+                    float(score),
+                    member.encode(),
+                ):
+                    better = False
+            keep_member, keep_points = cur_member, cur_points
+            if better:
+                if cur_member is not None and cur_member != member:
+                    self.zrem(zkey, cur_member)
+                self.zadd(zkey, {member: float(score)})
+                keep_member, keep_points = member, points
+            keep_attempts = max(cur_attempts, attempts)
+            owners, attempt_tally, points_tally = tallies
+            for group in groups:
+                if cur_member is None:
+                    self._zincrby(owners, group, 1)
+                if keep_attempts != cur_attempts:
+                    self._zincrby(attempt_tally, group, keep_attempts - cur_attempts)
+                if keep_points != cur_points:
+                    self._zincrby(points_tally, group, keep_points - cur_points)
+            self.hset(hkey, {owner: f"{keep_member}|{keep_points}|{keep_attempts}"})
+            for key in (zkey, hkey, *tallies):
+                self._touch(key, ttl)
+            return better
+
+    def replace_keys(
+        self,
+        zsets: Mapping[str, Mapping[str, float]],
+        hashes: Mapping[str, Mapping[str, str]],
+        values: Mapping[str, str],
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        with self._lock:
+            self.delete(*zsets, *hashes, *values)
+            for key, members in zsets.items():
+                if members:
+                    self.zadd(key, dict(members))
+            for key, fields in hashes.items():
+                if fields:
+                    self.hset(key, dict(fields))
+            for key, value in values.items():
+                self.set(key, value, ttl=ttl)
+            for key in (*zsets, *hashes):
+                self._touch(key, ttl)
 
     def flush_prefix(self) -> None:
         with self._lock:

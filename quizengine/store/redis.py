@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quizengine.store.base import StoreUnavailable
@@ -34,6 +35,47 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
 
+# KEYS: 1 board zset, 2 owners hash, 3 owners tally, 4 attempts tally, 5 points tally.
+# ARGV: 1 owner, 2 member, 3 score, 4 points, 5 attempts, 6 ttl in ms (0 = none), 7.. groups.
+_RECORD_BEST = """
+local owner, member, score = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local points, attempts = tonumber(ARGV[4]), tonumber(ARGV[5])
+local cur = redis.call('HGET', KEYS[2], owner)
+local cm, cp, cn = false, 0, 0
+if cur then
+  local m, p, n = string.match(cur, '^(.*)|(%-?%d+)|(%-?%d+)$')
+  if m then cm, cp, cn = m, tonumber(p), tonumber(n) end
+end
+local better = true
+if cm then
+  local cs = redis.call('ZSCORE', KEYS[1], cm)
+  if cs then
+    cs = tonumber(cs)
+    if cs < score or (cs == score and cm <= member) then better = false end
+  end
+end
+local km, kp = cm, cp
+if better then
+  if cm and cm ~= member then redis.call('ZREM', KEYS[1], cm) end
+  redis.call('ZADD', KEYS[1], ARGV[3], member)
+  km, kp = member, points
+end
+local kn = math.max(cn, attempts)
+for i = 7, #ARGV do
+  if not cm then redis.call('ZINCRBY', KEYS[3], 1, ARGV[i]) end
+  if kn ~= cn then redis.call('ZINCRBY', KEYS[4], kn - cn, ARGV[i]) end
+  if kp ~= cp then redis.call('ZINCRBY', KEYS[5], kp - cp, ARGV[i]) end
+end
+redis.call('HSET', KEYS[2], owner,
+  km .. '|' .. string.format('%d', kp) .. '|' .. string.format('%d', kn))
+local ttl = tonumber(ARGV[6])
+if ttl > 0 then
+  for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+if better then return 1 end
+return 0
+"""
+
 _CHUNK = 5000
 
 
@@ -42,7 +84,15 @@ def _unavailable(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        # A full Redis (noeviction) or a replica after failover refuses writes: for the
+        # callers that is the same as Redis being away — fall back, never a 500.
+        except (
+            RedisConnectionError,
+            RedisTimeoutError,
+            OSError,
+            OutOfMemoryError,
+            ReadOnlyError,
+        ) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     return wrapper
@@ -53,6 +103,7 @@ class RedisStore:
         self.client = client
         self.prefix = prefix
         self._keep_best = client.register_script(_KEEP_BEST)
+        self._record_best = client.register_script(_RECORD_BEST)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "qe:") -> RedisStore:
@@ -177,6 +228,83 @@ class RedisStore:
             swap.rename(tmp_h, self._k(hkey))
             swap.persist(self._k(zkey))
             swap.persist(self._k(hkey))
+        swap.execute()
+
+    @_unavailable
+    def record_best(
+        self,
+        zkey: str,
+        hkey: str,
+        owner: str,
+        member: str,
+        score: float,
+        *,
+        points: int,
+        attempts: int,
+        tallies: tuple[str, str, str],
+        groups: Sequence[str],
+        ttl: float | None = None,
+    ) -> bool:
+        result = self._record_best(
+            keys=[self._k(zkey), self._k(hkey), *(self._k(t) for t in tallies)],
+            args=[
+                owner,
+                member,
+                repr(float(score)),
+                int(points),
+                int(attempts),
+                int(ttl * 1000) if ttl is not None else 0,
+                *groups,
+            ],
+        )
+        return bool(result)
+
+    @_unavailable
+    def replace_keys(
+        self,
+        zsets: Mapping[str, Mapping[str, float]],
+        hashes: Mapping[str, Mapping[str, str]],
+        values: Mapping[str, str],
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        # Fill temporary keys first (in chunks, so Redis is never blocked for long), then
+        # rename them into place in one MULTI: readers see the old keys or the new ones.
+        tag = secrets.token_hex(4)
+        fill = self.client.pipeline(transaction=False)
+        renames: list[tuple[str, str]] = []
+        for key, members in zsets.items():
+            if not members:
+                continue
+            tmp = self._k(f"{key}:tmp:{tag}")
+            items = list(members.items())
+            for i in range(0, len(items), _CHUNK):
+                fill.zadd(tmp, dict(items[i : i + _CHUNK]))
+            fill.expire(tmp, 600)
+            renames.append((tmp, self._k(key)))
+        for key, fields in hashes.items():
+            if not fields:
+                continue
+            tmp = self._k(f"{key}:tmp:{tag}")
+            items_h = list(fields.items())
+            for i in range(0, len(items_h), _CHUNK):
+                fill.hset(tmp, mapping=dict(items_h[i : i + _CHUNK]))
+            fill.expire(tmp, 600)
+            renames.append((tmp, self._k(key)))
+        fill.execute()
+        px = int(ttl * 1000) if ttl is not None else None
+        swap = self.client.pipeline(transaction=True)
+        live = [self._k(k) for k in (*zsets, *hashes, *values)]
+        if live:
+            swap.delete(*live)
+        for tmp, key in renames:
+            swap.rename(tmp, key)
+            if px is not None:
+                swap.pexpire(key, px)
+            else:
+                swap.persist(key)
+        for key, value in values.items():
+            swap.set(self._k(key), value, px=px)
         swap.execute()
 
     @_unavailable

@@ -104,3 +104,93 @@ def test_redis_down_is_store_unavailable() -> None:
     dead = RedisStore.from_url("redis://127.0.0.1:1/0")
     with pytest.raises(StoreUnavailable):
         dead.zcard("board")
+
+
+TALLIES = ("t:owners", "t:attempts", "t:points")
+
+
+def _record(store: Store, owner: str, member: str, points: int, attempts: int) -> bool:
+    return store.record_best(
+        "z",
+        "h",
+        owner,
+        member,
+        0.0,
+        points=points,
+        attempts=attempts,
+        tallies=TALLIES,
+        groups=["unit-1", "all"],
+        ttl=60,
+    )
+
+
+def test_record_best_keeps_the_best_and_tallies_once(any_store: Store) -> None:
+    assert _record(any_store, "u1", "m5", points=7, attempts=1)
+    assert not _record(any_store, "u1", "m6", points=9, attempts=2)  # worse: kept m5
+    assert _record(any_store, "u1", "m2", points=8, attempts=3)
+    assert not _record(any_store, "u1", "m2", points=8, attempts=3)  # a replay
+    assert not _record(any_store, "u1", "m2", points=8, attempts=2)  # an older count
+    assert _record(any_store, "u2", "m9", points=4, attempts=1)
+    assert any_store.zrange("z", 0, -1) == [("m2", 0.0), ("m9", 0.0)]
+    assert any_store.hgetall("h") == {"u1": "m2|8|3", "u2": "m9|4|1"}
+    for group in ("unit-1", "all"):
+        assert any_store.zscore("t:owners", group) == 2.0
+        assert any_store.zscore("t:attempts", group) == 4.0
+        assert any_store.zscore("t:points", group) == 12.0
+
+
+def test_record_best_refreshes_the_expiry(any_store: Store) -> None:
+    any_store.record_best(
+        "z", "h", "u1", "m1", 0.0, points=1, attempts=1, tallies=TALLIES, groups=["g"], ttl=0.1
+    )
+    assert any_store.zcard("z") == 1
+    time.sleep(0.25)
+    assert not any_store.exists("z")
+    assert not any_store.exists("h")
+    assert not any_store.exists("t:owners")
+
+
+def test_replace_keys_swaps_several_keys_at_once(any_store: Store) -> None:
+    any_store.zadd("a", {"old": 1.0})
+    any_store.zadd("gone", {"x": 1.0})
+    any_store.hset("h", {"old": "1"})
+    any_store.replace_keys(
+        {"a": {"n1": 0.0, "n2": 0.0}, "gone": {}},
+        {"h": {"u1": "n1"}},
+        {"marker": "v1"},
+        ttl=60,
+    )
+    assert any_store.zrange("a", 0, -1) == [("n1", 0.0), ("n2", 0.0)]
+    assert not any_store.exists("gone")
+    assert any_store.hgetall("h") == {"u1": "n1"}
+    assert any_store.get("marker") == "v1"
+    any_store.replace_keys({"a": {"z": 2.0}}, {}, {}, ttl=None)
+    assert any_store.zrange("a", 0, -1) == [("z", 2.0)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["u1", "u2", "u3"]), members, st.integers(0, 9)),
+        max_size=25,
+    )
+)
+def test_record_best_gives_the_same_result_on_both_stores(
+    calls: list[tuple[str, str, int]],
+) -> None:
+    require(TEST_REDIS_URL is not None, "Redis (TEST_REDIS_URL)")
+    prefix = f"qetest:{RUN_TAG}:{secrets.token_hex(3)}:"
+    memory, redis_store = (
+        MemoryStore(prefix=prefix),
+        RedisStore.from_url(str(TEST_REDIS_URL), prefix=prefix),
+    )
+    try:
+        for n, (owner, member, points) in enumerate(calls):
+            assert _record(memory, owner, member, points, n) == _record(
+                redis_store, owner, member, points, n
+            )
+        for key in ("z", *TALLIES):
+            assert memory.zrange(key, 0, -1) == redis_store.zrange(key, 0, -1)
+        assert memory.hgetall("h") == redis_store.hgetall("h")
+    finally:
+        redis_store.flush_prefix()
