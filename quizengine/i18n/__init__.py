@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, has_request_context, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from quizengine.access import public
@@ -16,6 +16,9 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    # CLI commands and jobs have no session: their messages are in the default language.
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     lang = session.get("lang")
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
