@@ -6,11 +6,25 @@ No writes here: services.py holds the verbs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from quizengine.models import Attempt, AttemptStatus, Board, Contest, ContestEntry, Round
+from quizengine.attempts.draw import LetterMap
+from quizengine.clock import iso_z
+from quizengine.models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    Board,
+    Contest,
+    ContestEntry,
+    QuestionVersion,
+    ReviewPolicy,
+    Round,
+)
 
 
 @dataclass(frozen=True)
@@ -89,3 +103,119 @@ def entry_state(session: Session, contest_id: int, user_id: int | None) -> Entry
         in_progress=in_progress,
         attempts_used=used,
     )
+
+
+# --------------------------------------------------------------------------- the attempt sheet
+
+
+@dataclass(frozen=True)
+class SheetOption:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SheetQuestion:
+    """One question as this contestant sees it: letters after shuffling, no correctness data."""
+
+    position: int
+    question_id: int
+    text: str
+    multi: bool
+    options: list[SheetOption]
+    chosen: list[str]
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.chosen)
+
+
+@dataclass(frozen=True)
+class ReviewQuestion:
+    """The same question after grading: the correct letters and why."""
+
+    question: SheetQuestion
+    correct: list[str]
+    is_correct: bool
+    points: int
+    explanation: str | None
+    legal_basis: str | None
+
+
+def sheet_question(item: AttemptItem, version: QuestionVersion) -> SheetQuestion:
+    letters = LetterMap(item.option_order)
+    return SheetQuestion(
+        position=item.position,
+        question_id=item.question_id,
+        text=version.text,
+        multi=version.multi,
+        options=[
+            SheetOption(key, version.options[index])
+            for key, index in zip(letters.letters(), item.option_order, strict=True)
+        ],
+        chosen=letters.to_letters(item.chosen),
+    )
+
+
+def _sheet_rows(session: Session, attempt_id: int) -> list[tuple[AttemptItem, QuestionVersion]]:
+    rows = session.execute(
+        select(AttemptItem, QuestionVersion)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
+        .where(AttemptItem.attempt_id == attempt_id)
+        .order_by(AttemptItem.position)
+    ).all()
+    return [(item, version) for item, version in rows]
+
+
+def load_sheet(session: Session, attempt_id: int) -> list[SheetQuestion]:
+    """Every question of the attempt, in order, in one query."""
+    return [sheet_question(item, version) for item, version in _sheet_rows(session, attempt_id)]
+
+
+def load_review(session: Session, attempt_id: int) -> list[ReviewQuestion]:
+    """Only for a finished attempt whose round's review policy allows it (views check)."""
+    out = []
+    for item, version in _sheet_rows(session, attempt_id):
+        letters = LetterMap(item.option_order)
+        out.append(
+            ReviewQuestion(
+                question=sheet_question(item, version),
+                correct=letters.to_letters(version.correct),
+                is_correct=bool(item.is_correct),
+                points=item.points,
+                explanation=version.explanation,
+                legal_basis=version.legal_basis,
+            )
+        )
+    return out
+
+
+def attempt_payload(attempt: Attempt, sheet: list[SheetQuestion]) -> dict[str, Any]:
+    """The JSON API's attempt: questions with letters, answers by question id. Nothing here
+    says which option is right (tested)."""
+    return {
+        "attempt_id": attempt.id,
+        "deadline": iso_z(attempt.deadline_at),
+        "questions": [
+            {
+                "id": q.question_id,
+                "text": q.text,
+                "multi": q.multi,
+                "options": [{"key": o.key, "text": o.text} for o in q.options],
+            }
+            for q in sheet
+        ],
+        "answers": {str(q.question_id): q.chosen for q in sheet if q.chosen},
+    }
+
+
+def review_open(round_: Round, attempt: Attempt, now: datetime) -> bool:
+    """Whether the contestant may see correct answers and explanations now."""
+    if not attempt.finished:
+        return False
+    policy = round_.review_policy
+    if policy == ReviewPolicy.AFTER_SUBMIT.value:
+        return True
+    if policy == ReviewPolicy.AFTER_CLOSE.value:
+        return now >= round_.closes_at
+    return False

@@ -1,0 +1,139 @@
+"""Draw pools: the ids of the questions a draw rule may pick, kept in each process's memory.
+
+Why: when a round opens, thousands of phones start at once. Drawing with
+``ORDER BY random()`` would sort the whole bank per start. Instead each process reads a
+rule's eligible ids once (an index-only scan of ``ix_questions_bank_active``) into a
+compact ``array`` (8 bytes per question: 800 KB for a 100,000-question bank) and every
+draw then probes random positions of it — O(questions drawn) per start (see draw.py).
+
+Freshness: a pool is tagged with its bank's generation token from the store
+(``keys.draw_pool_token``, TTL ``keys.DRAW_POOL_TTL``). A draw reads the token (one store
+GET) and rebuilds the pool when it changed or expired, so every process picks up a bank
+edit within the TTL, or at once after ``invalidate_bank``. Removals are also safe before
+that: the service re-checks the drawn questions (active, same bank, same filters) in the
+query that loads them and redraws if one no longer qualifies. Without the store (Redis
+down) pools fall back to a local age limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from quizengine.models import Question
+from quizengine.store import Store, StoreUnavailable, keys
+
+
+@dataclass(frozen=True)
+class PoolKey:
+    bank_id: int
+    difficulty: str | None = None
+    topic: str | None = None
+
+
+@dataclass
+class _Pool:
+    ids: array[int]
+    token: str | None
+    built_at: float
+
+
+def invalidate_bank(store: Store, bank_id: int) -> None:
+    """Make every process rebuild this bank's pools on its next draw (call after a bank edit)."""
+    with contextlib.suppress(StoreUnavailable):
+        store.delete(keys.draw_pool_token(bank_id))
+
+
+def eligible_ids(session: Session, key: PoolKey) -> array[int]:
+    """Active questions with a current version, matching the rule's filters, by id."""
+    stmt = select(Question.id).where(
+        Question.bank_id == key.bank_id,
+        Question.active.is_(True),
+        Question.current_version_id.is_not(None),
+    )
+    if key.difficulty is not None:
+        stmt = stmt.where(Question.difficulty == key.difficulty)
+    if key.topic is not None:
+        stmt = stmt.where(Question.topic == key.topic)
+    return array("q", session.scalars(stmt.order_by(Question.id)))
+
+
+class PoolCache:
+    """Thread-safe (and gevent-safe) per-process cache of draw pools."""
+
+    def __init__(
+        self,
+        *,
+        max_age: float = keys.DRAW_POOL_TTL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_age = max_age
+        self._monotonic = monotonic
+        self._pools: dict[PoolKey, _Pool] = {}
+        self._lock = threading.Lock()
+        self._building: dict[PoolKey, threading.Lock] = {}
+        self.builds = 0  # how many times a pool was read from the database (tests, metrics)
+
+    def pool(self, session: Session, store: Store, key: PoolKey) -> array[int]:
+        token = self._token(store, key.bank_id)
+        cached = self._usable(key, token)
+        if cached is not None:
+            return cached
+        # One build per key per process, even when a thousand starts arrive together.
+        with self._lock:
+            build_lock = self._building.setdefault(key, threading.Lock())
+        with build_lock:
+            cached = self._usable(key, self._token(store, key.bank_id))
+            if cached is not None:
+                return cached
+            ids = eligible_ids(session, key)
+            self.builds += 1
+            token = self._token(store, key.bank_id)
+            if token is None:
+                token = self._new_token(store, key.bank_id)
+            self._pools[key] = _Pool(ids, token, self._monotonic())
+            return ids
+
+    def forget(self, key: PoolKey) -> None:
+        """Drop a pool found stale (a drawn question no longer qualifies)."""
+        self._pools.pop(key, None)
+
+    def _usable(self, key: PoolKey, token: str | None) -> array[int] | None:
+        entry = self._pools.get(key)
+        if entry is None:
+            return None
+        if self._monotonic() - entry.built_at > self.max_age:
+            return None
+        if token is not None and entry.token != token:
+            return None
+        if token is None and entry.token is not None and self._store_up:
+            # The token expired or the bank was invalidated: rebuild.
+            return None
+        return entry.ids
+
+    _store_up = True
+
+    def _token(self, store: Store, bank_id: int) -> str | None:
+        try:
+            value = store.get(keys.draw_pool_token(bank_id))
+        except StoreUnavailable:
+            self._store_up = False
+            return None
+        self._store_up = True
+        return value
+
+    def _new_token(self, store: Store, bank_id: int) -> str | None:
+        token = secrets.token_hex(8)
+        try:
+            store.set(keys.draw_pool_token(bank_id), token, ttl=self.max_age)
+        except StoreUnavailable:
+            return None
+        return token

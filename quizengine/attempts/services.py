@@ -1,0 +1,544 @@
+"""Attempt verbs: start or resume, save an answer or the prediction, submit, finalise.
+
+Every verb takes the session and plain values, only flushes, and raises domain errors.
+The caller commits once, then updates the live boards for the attempts listed by
+``finished_in(session)`` (they were finalised in this transaction).
+
+Concurrency, enforced by the database rather than by check-then-insert:
+- one attempt in progress per round and contestant: the partial unique index
+  ``uq_attempts_one_in_progress``; numbers 1..K: ``uq_attempts_round_id`` (round, user,
+  number). A start that loses the race gets IntegrityError inside a SAVEPOINT and returns
+  the winner's attempt.
+- everything that changes an attempt in progress first takes its row lock
+  (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL): a save and a submit of the same attempt
+  are serialised, so an acknowledged answer is either graded or refused, never lost; two
+  submits grade once. ``finalize_expired`` skips rows locked by a live request
+  (``SKIP LOCKED``) and gets them on its next run. SQLite serialises writers itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quizengine.attempts.draw import LetterMap, PoolTooSmall, draw_questions, option_order
+from quizengine.attempts.grading import duration_ms, grade_items
+from quizengine.attempts.pools import PoolCache, PoolKey
+from quizengine.clock import Clock
+from quizengine.errors import (
+    AlreadySubmitted,
+    AttemptsExhausted,
+    DeadlinePassed,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RoundNotOpen,
+)
+from quizengine.leaderboard.flags import detect_attempt_flags
+from quizengine.models import (
+    AnswerEvent,
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    Board,
+    Contest,
+    ContestEntry,
+    DrawRule,
+    Question,
+    QuestionVersion,
+    Round,
+)
+from quizengine.store import Store
+
+IN_PROGRESS = AttemptStatus.IN_PROGRESS.value
+SUBMITTED = AttemptStatus.SUBMITTED.value
+EXPIRED = AttemptStatus.EXPIRED.value
+# The prediction column is a 32-bit integer; nobody predicts two billion full marks.
+MAX_PREDICTION = 2_000_000_000
+_FINISHED_KEY = "quizengine.attempts.finished"
+_START_RETRIES = 3
+_DRAW_RETRIES = 3
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class DrawnQuestion:
+    """One drawn question with the version shown (what the start response needs)."""
+
+    item: AttemptItem
+    version: QuestionVersion
+
+
+@dataclass
+class StartResult:
+    attempt: Attempt
+    created: bool
+    # Filled for a new attempt (saves a query); a resumed one is read with load_sheet.
+    drawn: list[DrawnQuestion] = field(default_factory=list)
+
+
+def finished_in(session: Session) -> list[Attempt]:
+    """Attempts finalised in this transaction: update the live boards after the commit."""
+    finished: list[Attempt] = session.info.pop(_FINISHED_KEY, [])
+    return finished
+
+
+def _note_finished(session: Session, attempt: Attempt) -> None:
+    session.info.setdefault(_FINISHED_KEY, []).append(attempt)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def is_due(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
+    """Past deadline + grace: no answer is accepted any more; finalise with what was saved."""
+    return attempt.status == IN_PROGRESS and now > attempt.deadline_at + timedelta(
+        seconds=grace_seconds
+    )
+
+
+def _owned(session: Session, attempt_id: int, user_id: int, *, lock: bool) -> Attempt:
+    stmt = select(Attempt).where(Attempt.id == attempt_id)
+    if lock:
+        # populate_existing: the identity map may hold an older copy; the locked row wins.
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+    attempt = session.scalars(stmt).one_or_none()
+    # Another contestant's attempt does not exist, as far as this one can tell.
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound()
+    return attempt
+
+
+def _in_progress(session: Session, round_id: int, user_id: int) -> Attempt | None:
+    return session.scalars(
+        select(Attempt).where(
+            Attempt.round_id == round_id,
+            Attempt.user_id == user_id,
+            Attempt.status == IN_PROGRESS,
+        )
+    ).one_or_none()
+
+
+def validate_prediction(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(_l("Câu trả lời dự đoán phải là một số nguyên không âm."))
+    if not 0 <= value <= MAX_PREDICTION:
+        raise Invalid(_l("Câu trả lời dự đoán phải là một số nguyên không âm."))
+    return value
+
+
+# --------------------------------------------------------------------------- start
+
+
+def start_attempt(
+    session: Session,
+    *,
+    round_id: int,
+    user_id: int,
+    clock: Clock,
+    store: Store,
+    pools: PoolCache | None = None,
+    grace_seconds: float = 5.0,
+    board: str | None = None,
+    access_code: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    rng: random.Random | None = None,
+) -> StartResult:
+    """Start a new attempt, or return the one in progress (a second tab or device)."""
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound()
+    now = clock.now()
+    pools = pools or PoolCache()
+    rng = rng or random.Random()
+
+    for _ in range(_START_RETRIES):
+        existing = _in_progress(session, round_id, user_id)
+        if existing is not None:
+            if not is_due(existing, now, grace_seconds):
+                return StartResult(existing, created=False)
+            existing = _owned(session, existing.id, user_id, lock=True)
+            if is_due(existing, now, grace_seconds):
+                _finalize_locked(session, [existing], now=now, expired=True)
+        if not round_.opens_at <= now < round_.closes_at:
+            raise RoundNotOpen()
+        entry = _ensure_entry(session, round_.contest_id, user_id, board, access_code, now)
+        used = session.scalar(
+            select(func.coalesce(func.max(Attempt.number), 0)).where(
+                Attempt.round_id == round_id, Attempt.user_id == user_id
+            )
+        )
+        number = int(used or 0) + 1
+        if number > round_.attempts_allowed:
+            raise AttemptsExhausted()
+        picked = _draw(session, store, pools, round_, rng)
+        attempt = Attempt(
+            round_id=round_id,
+            user_id=user_id,
+            board_id=entry.board_id,
+            number=number,
+            status=IN_PROGRESS,
+            started_at=now,
+            deadline_at=min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at),
+            total=len(picked),
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(attempt)
+                session.flush()
+                drawn = [
+                    DrawnQuestion(
+                        AttemptItem(
+                            attempt_id=attempt.id,
+                            position=position,
+                            question_id=question.id,
+                            version_id=version.id,
+                            option_order=option_order(
+                                len(version.options), rng, shuffle=round_.shuffle_options
+                            ),
+                            chosen=None,
+                            points=question.points,
+                        ),
+                        version,
+                    )
+                    for position, (question, version) in enumerate(picked, start=1)
+                ]
+                # One batched INSERT whatever the question count (the rows' ids are not
+                # needed back; the items above are kept only to build the response).
+                session.execute(
+                    insert(AttemptItem),
+                    [
+                        {
+                            "attempt_id": d.item.attempt_id,
+                            "position": d.item.position,
+                            "question_id": d.item.question_id,
+                            "version_id": d.item.version_id,
+                            "option_order": d.item.option_order,
+                            "chosen": None,
+                            "points": d.item.points,
+                        }
+                        for d in drawn
+                    ],
+                )
+        except IntegrityError:
+            # Another request won the race (same tab twice, or a second device): resume its
+            # attempt, or, if it already finished, go round again (and meet the limit).
+            continue
+        return StartResult(attempt, created=True, drawn=drawn)
+    existing = _in_progress(session, round_id, user_id)
+    if existing is not None:
+        return StartResult(existing, created=False)
+    raise AttemptsExhausted()
+
+
+def _ensure_entry(
+    session: Session,
+    contest_id: int,
+    user_id: int,
+    board: str | None,
+    access_code: str | None,
+    now: datetime,
+) -> ContestEntry:
+    entry = session.scalars(
+        select(ContestEntry).where(
+            ContestEntry.contest_id == contest_id, ContestEntry.user_id == user_id
+        )
+    ).one_or_none()
+    if entry is not None:
+        return entry  # the board is fixed and the code was passed on first entry
+    contest = session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFound()
+    if contest.access_code:
+        given = (access_code or "").strip().casefold().encode()
+        expected = contest.access_code.strip().casefold().encode()
+        if not hmac.compare_digest(given, expected):
+            raise Forbidden(_l("Mã truy cập không đúng. Vui lòng kiểm tra lại mã ban tổ chức gửi."))
+    board_id: int | None = None
+    boards = session.scalars(select(Board).where(Board.contest_id == contest_id)).all()
+    if boards:
+        wanted = (board or "").strip()
+        match = next((b for b in boards if b.name == wanted), None)
+        if match is None:
+            raise Invalid(_l("Vui lòng chọn bảng thi của bạn."))
+        board_id = match.id
+    entry = ContestEntry(contest_id=contest_id, user_id=user_id, board_id=board_id, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        entry = session.scalars(
+            select(ContestEntry).where(
+                ContestEntry.contest_id == contest_id, ContestEntry.user_id == user_id
+            )
+        ).one()
+    return entry
+
+
+def _draw(
+    session: Session, store: Store, pools: PoolCache, round_: Round, rng: random.Random
+) -> list[tuple[Question, QuestionVersion]]:
+    """Draw per the round's rules; re-check the drawn questions in the query that loads them."""
+    rules: Sequence[DrawRule] = round_.draw_rules
+    if not rules:
+        raise Invalid(_l("Tuần thi chưa có quy tắc rút câu hỏi; vui lòng báo ban tổ chức."))
+    keys = [PoolKey(r.bank_id, r.difficulty, r.topic) for r in rules]
+    rejected: set[int] = set()
+    for attempt_no in range(_DRAW_RETRIES + 1):
+        if attempt_no == _DRAW_RETRIES:
+            # Still stale after retries: rebuild everything from the database.
+            for key in keys:
+                pools.forget(key)
+        pool_ids = [pools.pool(session, store, key) for key in keys]
+        try:
+            drawn = draw_questions(
+                pool_ids,
+                [r.count for r in rules],
+                rng,
+                shuffle=round_.shuffle_questions,
+                exclude=rejected,
+            )
+        except PoolTooSmall as exc:
+            pools.forget(keys[exc.rule_index])
+            if attempt_no < _DRAW_RETRIES:
+                continue
+            raise Invalid(
+                _l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức.")
+            ) from exc
+        rows = session.execute(
+            select(Question, QuestionVersion)
+            .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+            .where(Question.id.in_([d.question_id for d in drawn]))
+        ).all()
+        found = {q.id: (q, v) for q, v in rows}
+        ok = True
+        for d in drawn:
+            hit = found.get(d.question_id)
+            key = keys[d.rule_index]
+            if hit is None or not _qualifies(hit[0], key):
+                rejected.add(d.question_id)
+                pools.forget(key)
+                ok = False
+        if ok:
+            return [found[d.question_id] for d in drawn]
+    raise Invalid(_l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức."))
+
+
+def _qualifies(question: Question, key: PoolKey) -> bool:
+    return (
+        question.active
+        and question.bank_id == key.bank_id
+        and (key.difficulty is None or question.difficulty == key.difficulty)
+        and (key.topic is None or question.topic == key.topic)
+    )
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _writable(
+    session: Session, attempt_id: int, user_id: int, now: datetime, grace_seconds: float
+) -> Attempt:
+    """The attempt, locked, if it still takes answers; else the right refusal."""
+    attempt = _owned(session, attempt_id, user_id, lock=True)
+    if attempt.status == SUBMITTED:
+        raise AlreadySubmitted()
+    if attempt.status == EXPIRED:
+        raise DeadlinePassed()
+    if is_due(attempt, now, grace_seconds):
+        # Finalised with what was saved; the caller commits that before refusing.
+        _finalize_locked(session, [attempt], now=now, expired=True)
+        raise DeadlinePassed(finalized=attempt)
+    return attempt
+
+
+def save_answer(
+    session: Session,
+    *,
+    attempt_id: int,
+    question_id: int,
+    user_id: int,
+    choice: Sequence[str],
+    clock: Clock,
+    grace_seconds: float = 5.0,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> AttemptItem:
+    """Store the letters chosen (``[]`` clears) and append an AnswerEvent. Four statements:
+    lock the attempt, read the item (+ its version's answer count), update, insert."""
+    now = clock.now()
+    attempt = _writable(session, attempt_id, user_id, now, grace_seconds)
+    row = session.execute(
+        select(AttemptItem, QuestionVersion.correct)
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.question_id == question_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(_l("Câu hỏi này không có trong bài thi của bạn."))
+    item, correct = row
+    stored = LetterMap(item.option_order).to_stored(choice)
+    if stored is None:
+        raise Invalid(_l("Phương án không hợp lệ."))
+    if len(stored) > 1 and len(correct) <= 1:
+        raise Invalid(_l("Câu hỏi này chỉ chọn một phương án."))
+    item.chosen = stored
+    item.answered_at = now
+    session.add(
+        AnswerEvent(
+            attempt_id=attempt.id,
+            question_id=question_id,
+            chosen=stored,
+            at=now,
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    session.flush()
+    return item
+
+
+def save_prediction(
+    session: Session,
+    *,
+    attempt_id: int,
+    user_id: int,
+    prediction: Any,
+    clock: Clock,
+    grace_seconds: float = 5.0,
+) -> Attempt:
+    value = validate_prediction(prediction)
+    attempt = _writable(session, attempt_id, user_id, clock.now(), grace_seconds)
+    round_ = session.get(Round, attempt.round_id)
+    if round_ is None or not round_.has_prediction:
+        raise Invalid(_l("Tuần thi này không có câu hỏi dự đoán."))
+    attempt.prediction = value
+    session.flush()
+    return attempt
+
+
+# --------------------------------------------------------------------------- submit / finalise
+
+
+def open_attempt(
+    session: Session, *, attempt_id: int, user_id: int, clock: Clock, grace_seconds: float = 5.0
+) -> Attempt:
+    """The contestant's attempt for a page; finalised first if its time ran out."""
+    attempt = _owned(session, attempt_id, user_id, lock=False)
+    now = clock.now()
+    if is_due(attempt, now, grace_seconds):
+        attempt = _owned(session, attempt_id, user_id, lock=True)
+        if is_due(attempt, now, grace_seconds):
+            _finalize_locked(session, [attempt], now=now, expired=True)
+    return attempt
+
+
+def submit_attempt(
+    session: Session,
+    *,
+    attempt_id: int,
+    user_id: int,
+    clock: Clock,
+    grace_seconds: float = 5.0,
+    prediction: Any = None,
+) -> Attempt:
+    """Grade once. Again → the same result; after deadline + grace → the result as
+    finalised at the deadline (with the prediction saved before it, if any)."""
+    attempt = _owned(session, attempt_id, user_id, lock=True)
+    if attempt.finished:
+        return attempt
+    now = clock.now()
+    if is_due(attempt, now, grace_seconds):
+        _finalize_locked(session, [attempt], now=now, expired=True)
+        return attempt
+    round_ = session.get(Round, attempt.round_id)
+    if prediction is not None:
+        value = validate_prediction(prediction)
+        if round_ is None or not round_.has_prediction:
+            raise Invalid(_l("Tuần thi này không có câu hỏi dự đoán."))
+        attempt.prediction = value
+    if round_ is not None and round_.has_prediction and attempt.prediction is None:
+        raise Invalid(_l("Vui lòng trả lời câu hỏi dự đoán trước khi nộp bài."))
+    _finalize_locked(session, [attempt], now=now, expired=False)
+    return attempt
+
+
+def finalize_expired(
+    session: Session, *, clock: Clock, grace_seconds: float = 5.0, batch: int = 200
+) -> list[Attempt]:
+    """Finalise up to ``batch`` attempts past deadline + grace (oldest first).
+
+    Safe to run from cron on one host while requests run, and twice at once: rows are
+    claimed with ``FOR UPDATE SKIP LOCKED`` and only ``in_progress`` ones are taken.
+    """
+    now = clock.now()
+    cutoff = now - timedelta(seconds=grace_seconds)
+    attempts = list(
+        session.scalars(
+            select(Attempt)
+            .where(Attempt.status == IN_PROGRESS, Attempt.deadline_at < cutoff)
+            .order_by(Attempt.deadline_at, Attempt.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+    )
+    if attempts:
+        _finalize_locked(session, attempts, now=now, expired=True)
+    return attempts
+
+
+def _finalize_locked(
+    session: Session, attempts: Sequence[Attempt], *, now: datetime, expired: bool
+) -> None:
+    """Grade attempts whose rows the caller holds locked: two statements for any number of
+    questions (read items with their versions' answers, one batched UPDATE)."""
+    by_id = {a.id: a for a in attempts}
+    rows = session.execute(
+        select(
+            AttemptItem.attempt_id,
+            AttemptItem.id,
+            AttemptItem.chosen,
+            QuestionVersion.correct,
+            AttemptItem.points,
+        )
+        .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
+        .where(AttemptItem.attempt_id.in_(list(by_id)))
+    ).all()
+    per_attempt: dict[int, list[tuple[int, Sequence[int] | None, Sequence[int], int]]] = {
+        a_id: [] for a_id in by_id
+    }
+    for attempt_id, item_id, chosen, correct, points in rows:
+        per_attempt[attempt_id].append((item_id, chosen, correct, points))
+    updates: list[dict[str, Any]] = []
+    for attempt_id, items in per_attempt.items():
+        attempt = by_id[attempt_id]
+        graded, grade = grade_items(items)
+        updates.extend({"id": g.item_id, "is_correct": g.is_correct} for g in graded)
+        submitted_at = attempt.deadline_at if expired else min(now, attempt.deadline_at)
+        attempt.status = EXPIRED if expired else SUBMITTED
+        attempt.submitted_at = submitted_at
+        attempt.duration_ms = duration_ms(attempt.started_at, submitted_at)
+        attempt.score = grade.score
+        attempt.correct_count = grade.correct
+        attempt.total = grade.total
+    if updates:
+        session.execute(update(AttemptItem), updates)
+    session.flush()
+    for attempt in attempts:
+        detect_attempt_flags(session, attempt, now=now)
+        _note_finished(session, attempt)
+    session.flush()
