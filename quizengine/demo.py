@@ -5,8 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from quizengine.accounts import demo as accounts_demo
+
 DemoLogin = tuple[str, str, str, str]
 
 
 def seed_demo(session: Session, app: Flask) -> list[DemoLogin]:
-    return []
+    logins: list[DemoLogin] = []
+    # Accounts first: contestants belong to the unit tree seeded here.
+    logins += accounts_demo.seed(session, app.extensions["quizengine.clock"])
+    return logins
