@@ -103,7 +103,9 @@ class Settings:
                 "MAX_UPLOAD_BYTES", env_vars.get("QUIZENGINE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
             )
         )
-        for name in ("STORE_PREFIX", "RATELIMIT_KEY_PREFIX"):
+        # PROXY_HOPS: trusted X-Forwarded-For hops (1 behind one load balancer, see
+        # docs/scaling.md); without it every request seems to come from the balancer.
+        for name in ("STORE_PREFIX", "RATELIMIT_KEY_PREFIX", "PROXY_HOPS"):
             if name not in overrides and env_vars.get(f"QUIZENGINE_{name}"):
                 overrides[name] = env_vars[f"QUIZENGINE_{name}"]
         return cls(
