@@ -131,13 +131,14 @@ def grassroots_groups(session: Session, *, under: int | None = None) -> list[Uni
 def unit_tree(session: Session) -> list[TreeRow]:
     """Every unit in tree order (each followed by its subtree), with counts."""
     tree = _load_tree(session)
-    counts = dict(
-        session.execute(
+    counts: dict[int | None, int] = {
+        unit_id: count
+        for unit_id, count in session.execute(
             select(User.unit_id, func.count())
             .where(User.role == Role.CONTESTANT.value, User.unit_id.is_not(None))
             .group_by(User.unit_id)
-        ).tuples()
-    )
+        )
+    }
     return [
         TreeRow(unit, depth, len(tree.children.get(unit.id, [])), counts.get(unit.id, 0))
         for unit, depth in tree.walk()
