@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from quizengine.accounts import demo as accounts_demo
+from quizengine.banks import demo as banks_demo
 
 DemoLogin = tuple[str, str, str, str]
 
@@ -14,4 +15,6 @@ def seed_demo(session: Session, app: Flask) -> list[DemoLogin]:
     logins: list[DemoLogin] = []
     # Accounts first: contestants belong to the unit tree seeded here.
     logins += accounts_demo.seed(session, app.extensions["quizengine.clock"])
+    # The sample question banks, before the contests that draw from them.
+    banks_demo.seed(session, app.extensions["quizengine.clock"])
     return logins

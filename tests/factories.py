@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from quizengine.banks.fileformat import search_fold
+from quizengine.banks.versions import match_key_of
 from quizengine.models import (
     Bank,
     Board,
@@ -144,8 +146,8 @@ def make_question(
     question = Question(
         bank_id=bank.id,
         code=code,
-        match_key=" ".join(text.split()).casefold(),
-        search_text=text.casefold(),
+        match_key=match_key_of(text),
+        search_text=search_fold(text),
         topic=topic,
         difficulty=difficulty,
         created_at=NOW,

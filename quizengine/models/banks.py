@@ -38,9 +38,12 @@ class Question(Base):
     id: Mapped[intpk]
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     code: Mapped[str | None] = mapped_column(String(100))
-    # NFC, trimmed, whitespace collapsed, case-folded text: how re-imports find the question.
-    match_key: Mapped[str] = mapped_column(Text)
-    # Diacritic-free folded text for search.
+    # How re-imports find the question: the SHA-256 (hex) of its text NFC-normalised,
+    # trimmed, whitespace-collapsed and case-folded (fileformat.question_match_key). A digest
+    # rather than the key itself: PostgreSQL cannot index a value over ~2.7 KB, and a legal
+    # passage quoted in a question can be longer than that.
+    match_key: Mapped[str] = mapped_column(String(64))
+    # Diacritic-free folded text (fileformat.search_fold) for diacritic-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     topic: Mapped[str | None] = mapped_column(String(200))
     difficulty: Mapped[str | None] = mapped_column(String(10))
