@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:14:49.243641
+Create Date: 2026-11-27 00:26:04.968859
 """
 
 from collections.abc import Sequence
@@ -237,6 +237,7 @@ def upgrade() -> None:
         "audit_entries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_label", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("target_type", sa.String(length=40), nullable=False),
         sa.Column("target_id", sa.Integer(), nullable=True),
@@ -287,6 +288,38 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "disqualifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("attempt_ids", quizengine.models.base.JSONType(), nullable=False),
+        sa.Column("at", quizengine.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_disqualifications_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["rounds.id"],
+            name=op.f("fk_disqualifications_round_id_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_disqualifications_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disqualifications")),
+        sa.UniqueConstraint(
+            "round_id", "user_id", name=op.f("uq_disqualifications_round_id_user_id")
+        ),
+    )
+    with op.batch_alter_table("disqualifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_disqualifications_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "draw_rules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("round_id", sa.Integer(), nullable=False),
@@ -306,6 +339,26 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_draw_rules")),
+    )
+    op.create_table(
+        "prize_settings",
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("once_per_contest", sa.Boolean(), nullable=False),
+        sa.Column("unit_formula", sa.String(length=20), nullable=False),
+        sa.Column("unit_prizes", quizengine.models.base.JSONType(), nullable=False),
+        sa.Column("prize_points", quizengine.models.base.JSONType(), nullable=False),
+        sa.Column("updated_at", quizengine.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "unit_formula IN ('none', 'participants', 'rate', 'rate_points')",
+            name=op.f("ck_prize_settings_unit_formula_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["rounds.id"],
+            name=op.f("fk_prize_settings_round_id_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("round_id", name=op.f("pk_prize_settings")),
     )
     op.create_table(
         "question_versions",
@@ -328,6 +381,63 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "question_id", "number", name=op.f("uq_question_versions_question_id_number")
         ),
+    )
+    op.create_table(
+        "round_results",
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("prediction_truth", sa.Integer(), nullable=True),
+        sa.Column("truth_source", sa.String(length=20), nullable=True),
+        sa.Column("contestants", sa.Integer(), nullable=False),
+        sa.Column("winners", sa.Integer(), nullable=False),
+        sa.Column("result_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "finalized_at", quizengine.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("finalized_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["finalized_by"], ["users.id"], name=op.f("fk_round_results_finalized_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["rounds.id"],
+            name=op.f("fk_round_results_round_id_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("round_id", name=op.f("pk_round_results")),
+    )
+    op.create_table(
+        "unit_prizes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("prize", sa.String(length=20), nullable=True),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("unit_code", sa.String(length=50), nullable=False),
+        sa.Column("unit_name", sa.String(length=200), nullable=False),
+        sa.Column("unit_path", sa.Text(), nullable=False),
+        sa.Column("participants", sa.Integer(), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=True),
+        sa.Column("prize_points", sa.Integer(), nullable=False),
+        sa.Column("score", sa.String(length=40), nullable=False),
+        sa.CheckConstraint(
+            "prize IS NULL OR prize IN ('first', 'second', 'third', 'consolation')",
+            name=op.f("ck_unit_prizes_prize_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["rounds.id"],
+            name=op.f("fk_unit_prizes_round_id_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_unit_prizes_unit_id_units"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_prizes")),
+        sa.UniqueConstraint("round_id", "rank", name=op.f("uq_unit_prizes_round_id_rank")),
+        sa.UniqueConstraint("round_id", "unit_id", name=op.f("uq_unit_prizes_round_id_unit_id")),
     )
     op.create_table(
         "answer_events",
@@ -389,6 +499,72 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "final_results",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("board_id", sa.Integer(), nullable=True),
+        sa.Column("board_name", sa.String(length=200), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("prize", sa.String(length=20), nullable=True),
+        sa.Column("prize_note", sa.Text(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("attempt_id", sa.Integer(), nullable=True),
+        sa.Column("full_name", sa.String(length=100), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("unit_code", sa.String(length=50), nullable=False),
+        sa.Column("unit_path", sa.Text(), nullable=False),
+        sa.Column("phone_masked", sa.String(length=20), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("prediction", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Integer(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=True),
+        sa.Column("submitted_at", quizengine.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "prize IS NULL OR prize IN ('first', 'second', 'third', 'consolation')",
+            name=op.f("ck_final_results_prize_known"),
+        ),
+        sa.CheckConstraint("rank >= 1", name=op.f("ck_final_results_rank_positive")),
+        sa.ForeignKeyConstraint(
+            ["attempt_id"],
+            ["attempts.id"],
+            name=op.f("fk_final_results_attempt_id_attempts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["board_id"],
+            ["boards.id"],
+            name=op.f("fk_final_results_board_id_boards"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["rounds.id"],
+            name=op.f("fk_final_results_round_id_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["units.id"],
+            name=op.f("fk_final_results_unit_id_units"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_final_results_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_final_results")),
+        sa.UniqueConstraint(
+            "round_id", "position", name=op.f("uq_final_results_round_id_position")
+        ),
+        sa.UniqueConstraint("round_id", "user_id", name=op.f("uq_final_results_round_id_user_id")),
+    )
+    with op.batch_alter_table("final_results", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_final_results_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "flags",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
@@ -424,6 +600,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_flags_round")
 
     op.drop_table("flags")
+    with op.batch_alter_table("final_results", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_final_results_user_id"))
+
+    op.drop_table("final_results")
     with op.batch_alter_table("attempt_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attempt_items_version_id"))
 
@@ -432,8 +612,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_answer_events_attempt")
 
     op.drop_table("answer_events")
+    op.drop_table("unit_prizes")
+    op.drop_table("round_results")
     op.drop_table("question_versions")
+    op.drop_table("prize_settings")
     op.drop_table("draw_rules")
+    with op.batch_alter_table("disqualifications", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disqualifications_user_id"))
+
+    op.drop_table("disqualifications")
     op.drop_table("contest_entries")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entries_round")
