@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.accounts import demo as accounts_demo
 from quizengine.banks import demo as banks_demo
+from quizengine.contests import demo as contests_demo
 
 DemoLogin = tuple[str, str, str, str]
 
@@ -17,4 +18,6 @@ def seed_demo(session: Session, app: Flask) -> list[DemoLogin]:
     logins += accounts_demo.seed(session, app.extensions["quizengine.clock"])
     # The sample question banks, before the contests that draw from them.
     banks_demo.seed(session, app.extensions["quizengine.clock"])
+    # Contests last: their rounds draw from the banks seeded above.
+    contests_demo.seed(session, app.extensions["quizengine.clock"])
     return logins

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from quizengine.access import public
+from quizengine.contests.queries import current_contests
+from quizengine.db import session
+from quizengine.extensions import current_clock
 
 bp = Blueprint("home", __name__)
 
@@ -12,7 +15,8 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @public
 def index() -> str:
-    return render_template("home/index.html")
+    lines = current_contests(session(), current_clock().now())
+    return render_template("home/index.html", lines=lines)
 
 
 @bp.get("/healthz")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from quizengine.models.banks import Bank
 from quizengine.models.base import Base, JSONType, intpk, str200
 
 
@@ -135,3 +136,8 @@ class DrawRule(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     round: Mapped[Round] = relationship(back_populates="draw_rules")
+    bank: Mapped[Bank] = relationship(lazy="joined")
+
+    @property
+    def bank_slug(self) -> str:
+        return self.bank.slug
