@@ -470,3 +470,24 @@ def test_contest_page_fits_the_phone_budget(
     css = (Path(ROOT) / "static" / "app.css").read_bytes()
     assert len(html) + len(css) <= 40 * 1024
     assert b"<script" not in html  # works without JavaScript
+
+
+def test_the_start_form_as_rendered_starts_an_attempt(
+    client: FlaskClient, db_session: Session, contest_world: dict[str, int], clock: FrozenClock
+) -> None:
+    user = make_contestant(db_session)
+    db_session.commit()
+    _login(client, user)
+    html = _text(client.get(f"/contests/{contest_world['contest']}"))
+    action = f"/rounds/{contest_world['open']}/start"
+    response = client.post(
+        action,
+        data={"csrf_token": _csrf(html), "board": "Bảng B", "access_code": "CD2026"},
+    )
+    assert response.status_code == 302, _text(response)
+    assert "/attempts/" in response.headers["Location"]
+    entry = db_session.scalars(select(ContestEntry)).one()
+    assert entry.user_id == user.id
+    # Back on the contest page: the board is fixed and the attempt is resumed, not restarted.
+    html = _text(client.get(f"/contests/{contest_world['contest']}"))
+    assert 'name="board"' not in html and "Làm tiếp bài đang làm" in html
