@@ -105,7 +105,8 @@ def rounds_group() -> None:
 _DRAW_HELP = (
     "SLUG:COUNT — draw COUNT active questions from bank SLUG; repeat for several banks. "
     "Optional filters: SLUG:COUNT:difficulty=easy|medium|hard, SLUG:COUNT:topic=TEXT "
-    "(both: SLUG:COUNT:difficulty=hard:topic=TEXT; the topic comes last)."
+    "(both: SLUG:COUNT:difficulty=hard:topic=TEXT; the topic comes last). Rules draw in "
+    "the order given and never repeat a question: put filtered rules before broad ones."
 )
 
 

@@ -14,16 +14,14 @@ entirely: the judges' audited "reopen" is the way back.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from quizengine.clock import Clock, to_local
 from quizengine.contests.parsing import (
@@ -56,9 +54,6 @@ ACCESS_CODE_MAX = 50
 BOARD_NAME_MAX = 200
 TOPIC_MAX = 200
 PREDICTION_MAX = 1000
-# Hall's condition over every subset of one bank's rules is exact but exponential; rounds
-# have a handful of rules per bank, so past this we only check each rule and their sum.
-_HALL_SUBSET_LIMIT = 8
 
 LOCKED_ONCE_TAKEN = (
     "draws",
@@ -500,6 +495,7 @@ def _checked_draws(
     slugs = {d.bank_slug for d in draws}
     banks = {b.slug: b for b in session.scalars(select(Bank).where(Bank.slug.in_(slugs)))}
     rules: list[tuple[DrawSpec, Bank]] = []
+    available: dict[int, int] = {}
     for i, spec in enumerate(draws):
         key = f"draws-{i}"
         bank = banks.get(spec.bank_slug)
@@ -515,13 +511,13 @@ def _checked_draws(
         if spec.topic is not None and len(spec.topic) > TOPIC_MAX:
             errors[key] = _("Chủ đề dài tối đa %(n)d ký tự.", n=TOPIC_MAX)
             continue
-        available = _available(session, bank.id, [spec])
-        if spec.count > available:
+        available[i] = _available(session, bank.id, spec)
+        if spec.count > available[i]:
             errors[key] = _(
                 "Ngân hàng “%(slug)s” chỉ có %(n)d câu hỏi đang dùng%(filter)s, "
                 "không đủ để rút %(count)d câu.",
                 slug=spec.bank_slug,
-                n=available,
+                n=available[i],
                 filter=_filter_text(spec),
                 count=spec.count,
             )
@@ -529,55 +525,47 @@ def _checked_draws(
         rules.append((spec, bank))
     if errors:
         return rules
-    # Several rules on one bank draw distinct questions: every group of them needs at
-    # least as many matching questions as it draws (Hall's condition).
-    by_bank: dict[int, list[DrawSpec]] = {}
-    for spec, bank in rules:
-        by_bank.setdefault(bank.id, []).append(spec)
-    for bank_id, specs in by_bank.items():
-        if len(specs) < 2:
+    # Rules draw in order and never repeat a question, so a rule must still find enough
+    # questions after every earlier rule on the same bank took the most it could from its
+    # pool. This is exactly what the draw needs (rules taken greedily in order): put the
+    # narrow rules ("3 hard ones") before the broad ones ("17 of any").
+    for i, (spec, bank) in enumerate(rules):
+        earlier = [s for s, b in rules[:i] if b.id == bank.id and _may_overlap(s, spec)]
+        if not earlier:
             continue
-        if len(specs) <= _HALL_SUBSET_LIMIT:
-            groups: list[tuple[DrawSpec, ...]] = [
-                g for size in range(2, len(specs) + 1) for g in itertools.combinations(specs, size)
-            ]
-        else:
-            groups = [tuple(specs)]
-        for group in groups:
-            need = sum(s.count for s in group)
-            have = _available(session, bank_id, list(group))
-            if need > have:
-                errors["draws"] = _(
-                    "Các quy tắc rút từ ngân hàng “%(slug)s” cần %(need)d câu khác nhau "
-                    "nhưng chỉ có %(n)d câu phù hợp.",
-                    slug=group[0].bank_slug,
-                    need=need,
-                    n=have,
-                )
-                return rules
+        taken = sum(s.count for s in earlier)
+        have = available[i]
+        if spec.count + taken > have:
+            errors[f"draws-{i}"] = _(
+                "Ngân hàng “%(slug)s” có %(n)d câu phù hợp dòng này, nhưng các dòng phía trên "
+                "có thể đã rút %(taken)d câu trong số đó, không chắc còn đủ %(count)d câu. "
+                "Hãy đặt dòng có độ khó hoặc chủ đề lên trước, hoặc giảm số câu.",
+                slug=spec.bank_slug,
+                n=have,
+                taken=taken,
+                count=spec.count,
+            )
     return rules
 
 
-def _available(session: Session, bank_id: int, specs: list[DrawSpec]) -> int:
-    """Active questions of the bank with a current version matching any of ``specs``."""
-    matches: list[ColumnElement[bool]] = []
-    for spec in specs:
-        conds: list[ColumnElement[bool]] = []
-        if spec.difficulty is not None:
-            conds.append(Question.difficulty == spec.difficulty)
-        if spec.topic is not None:
-            conds.append(Question.topic == spec.topic)
-        if not conds:
-            matches = []
-            break
-        matches.append(and_(*conds))
+def _may_overlap(a: DrawSpec, b: DrawSpec) -> bool:
+    """Two filters of one bank can match a common question unless they contradict."""
+    if a.difficulty and b.difficulty and a.difficulty != b.difficulty:
+        return False
+    return not (a.topic and b.topic and a.topic != b.topic)
+
+
+def _available(session: Session, bank_id: int, spec: DrawSpec) -> int:
+    """Active questions of the bank, with a current version, that ``spec`` may draw."""
     query = select(func.count()).where(
         Question.bank_id == bank_id,
         Question.active.is_(True),
         Question.current_version_id.is_not(None),
     )
-    if matches:
-        query = query.where(or_(*matches))
+    if spec.difficulty is not None:
+        query = query.where(Question.difficulty == spec.difficulty)
+    if spec.topic is not None:
+        query = query.where(Question.topic == spec.topic)
     return int(session.scalar(query) or 0)
 
 

@@ -15,7 +15,7 @@ from quizengine.contests import services
 from quizengine.contests.parsing import DrawSpec
 from quizengine.errors import Invalid
 from quizengine.models import Attempt, Board, ContestEntry, Round
-from tests.factories import make_bank, make_contest, make_contestant
+from tests.factories import make_bank, make_contest, make_contestant, make_question
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -110,6 +110,45 @@ class TestRounds:
         }
         assert "8" in fields["draws-1"]
         assert db_session.scalars(select(Round)).first() is None
+
+    def test_rules_on_one_bank_must_be_drawable_in_their_order(
+        self, db_session: Session, frozen: FrozenClock
+    ) -> None:
+        mixed = make_bank(db_session, slug="mixed")
+        for i in range(10):
+            make_question(
+                db_session,
+                mixed,
+                text=f"Câu {i}?",
+                options=["A", "B"],
+                correct=[0],
+                difficulty="hard" if i < 5 else "easy",
+            )
+        # "5 of any" could take all five hard ones before "3 hard" runs: refused.
+        with pytest.raises(Invalid) as exc:
+            _round(
+                db_session,
+                frozen,
+                self.contest.id,
+                draws=[DrawSpec("mixed", 5), DrawSpec("mixed", 3, "hard")],
+            )
+        assert set(_fields(exc)) == {"draws-1"}
+        # The narrow rule first always works: 3 hard, then 5 of the 7 left.
+        rnd = _round(
+            db_session,
+            frozen,
+            self.contest.id,
+            draws=[DrawSpec("mixed", 3, "hard"), DrawSpec("mixed", 5), DrawSpec("mixed", 2)],
+        )
+        assert rnd.question_count == 10
+        # Disjoint filters never compete.
+        rnd = _round(
+            db_session,
+            frozen,
+            self.contest.id,
+            draws=[DrawSpec("mixed", 5, "easy"), DrawSpec("mixed", 5, "hard")],
+        )
+        assert rnd.question_count == 10
 
     def test_without_attempts_everything_can_change(
         self, db_session: Session, frozen: FrozenClock
