@@ -7,18 +7,20 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from quizengine.models.judging import UnitFormula
 
 LEVEL_LABELS = (_l("Giải Nhất"), _l("Giải Nhì"), _l("Giải Ba"), _l("Giải Khuyến khích"))
 FORMULA_CHOICES = [
-    (UnitFormula.NONE.value, _l("Không xét giải tập thể")),
-    (UnitFormula.PARTICIPANTS.value, _l("Nhiều người dự thi nhất")),
-    (UnitFormula.RATE.value, _l("Tỉ lệ đoàn viên tham gia cao nhất (cần số đoàn viên)")),
-    (
-        UnitFormula.RATE_POINTS.value,
-        _l("Tỉ lệ tham gia (%) cộng điểm giải của đoàn viên"),
+    SelectChoice(UnitFormula.NONE.value, _l("Không xét giải tập thể")),
+    SelectChoice(UnitFormula.PARTICIPANTS.value, _l("Nhiều người dự thi nhất")),
+    SelectChoice(
+        UnitFormula.RATE.value, _l("Tỉ lệ đoàn viên tham gia cao nhất (cần số đoàn viên)")
+    ),
+    SelectChoice(
+        UnitFormula.RATE_POINTS.value, _l("Tỉ lệ tham gia (%) cộng điểm giải của đoàn viên")
     ),
 ]
 

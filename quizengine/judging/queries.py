@@ -72,13 +72,14 @@ def round_state(round_: Round, now: datetime) -> str:
 
 
 def contests_with_rounds(session: Session, now: datetime) -> list[ContestRounds]:
-    flag_counts = dict(
-        session.execute(
+    flag_counts: dict[int | None, int] = {
+        round_id: count
+        for round_id, count in session.execute(
             select(Flag.round_id, func.count())
             .where(Flag.round_id.is_not(None))
             .group_by(Flag.round_id)
-        ).tuples()
-    )
+        )
+    }
     out = []
     for contest in session.scalars(select(Contest).order_by(Contest.created_at.desc())):
         out.append(
@@ -406,7 +407,7 @@ def attempt_review(session: Session, attempt_id: int) -> AttemptReview:
             select(AttemptItem, QuestionVersion)
             .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
             .where(AttemptItem.attempt_id == attempt_id)
-        ).tuples()
+        )
     }
     timeline = []
     for event in session.scalars(
