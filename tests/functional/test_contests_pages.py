@@ -380,6 +380,10 @@ def test_contestant_first_entry_form_asks_board_and_access_code(
     assert '<select id="board-' in body and "<option>Bảng A</option>" in body
     assert 'name="access_code"' in body
     assert "2/2" in body
+    # The open and the closed rounds link to their leaderboard; the coming one has none yet.
+    assert f"/rounds/{contest_world['open']}/leaderboard" in html
+    assert f"/rounds/{contest_world['closed']}/leaderboard" in html
+    assert f"/rounds/{contest_world['upcoming']}/leaderboard" not in html
 
 
 def test_contestant_with_an_entry_gets_no_board_or_code_and_can_resume(
