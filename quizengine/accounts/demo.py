@@ -69,7 +69,7 @@ def seed(session: Session, clock: Clock) -> list[tuple[str, str, str, str]]:
 
     phones = set(session.scalars(select(User.phone)))
     logins = []
-    for role, phone, password, full_name, unit in USERS:
+    for role, phone, password, full_name, unit_code in USERS:
         if phone not in phones:
             create_user(
                 session,
@@ -77,7 +77,7 @@ def seed(session: Session, clock: Clock) -> list[tuple[str, str, str, str]]:
                 full_name=full_name,
                 phone=phone,
                 password=password,
-                unit=unit,
+                unit=unit_code,
                 clock=clock,
             )
         logins.append((role.value, phone, password, full_name))

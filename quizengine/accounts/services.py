@@ -31,6 +31,7 @@ from quizengine.accounts.validation import (
 from quizengine.banks.fileformat import search_fold
 from quizengine.clock import Clock
 from quizengine.errors import Invalid, NotFound
+from quizengine.leaderboard.flags import detect_registration_flags
 from quizengine.models import Role, Unit, User
 
 __all__ = [
@@ -220,8 +221,9 @@ def register_contestant(
             created_at=clock.now(),
         ),
     )
-    # Seam for the leaderboard feature: registration flags (a shared national id, a burst
-    # of sign-ups from one address) are raised here with one call, inside this transaction.
+    # Registration flags (a shared national id, a burst of sign-ups from one address),
+    # raised inside this transaction; they never block the registration.
+    detect_registration_flags(session, user, now=clock.now())
     return user
 
 

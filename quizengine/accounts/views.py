@@ -12,6 +12,7 @@ Each limit is a setting (``LOGIN_FAILURES_PER_PHONE_IP`` ...) with the default b
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as cookie_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -49,7 +51,7 @@ from quizengine.accounts.validation import mask_national_id, mask_phone, phone_k
 from quizengine.db import session as db_session
 from quizengine.errors import NotFound
 from quizengine.extensions import client_ip, current_clock, limiter
-from quizengine.models import Role
+from quizengine.models import Role, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -136,6 +138,36 @@ def _account_globals() -> dict[str, Any]:
     return {"role_labels": ROLE_LABELS}
 
 
+# --------------------------------------------------------------------------- sessions
+
+_STAMP_KEY = "_stamp"
+
+
+def _password_stamp(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _start_session(user: User, *, remember: bool = False) -> None:
+    login_user(user, remember=remember)
+    cookie_session[_STAMP_KEY] = _password_stamp(user)
+
+
+@bp.before_app_request
+def _end_sessions_of_replaced_passwords() -> None:
+    """A password change or reset signs out every other session that used the old one.
+
+    Sessions carry a fingerprint of the password hash they signed in with. (A session
+    restored from a remember-me cookie has none and is let through; see the report.)
+    """
+    if request.endpoint == "static" or _STAMP_KEY not in cookie_session:
+        return
+    if current_user.is_authenticated and cookie_session[_STAMP_KEY] != _password_stamp(
+        current_user
+    ):
+        logout_user()
+        cookie_session.pop(_STAMP_KEY, None)
+
+
 # --------------------------------------------------------------------------- sign-in
 
 
@@ -160,7 +192,7 @@ def login() -> Any:
             form.fail(exc.message)
         else:
             session.commit()
-            login_user(user, remember=bool(form.remember.data))
+            _start_session(user, remember=bool(form.remember.data))
             if user.must_change_password:
                 flash(_("Vui lòng đổi mật khẩu tạm thời trước khi tiếp tục."), "info")
                 return redirect(
@@ -175,6 +207,7 @@ def login() -> Any:
 def logout() -> BaseResponse:
     if current_user.is_authenticated:
         logout_user()
+        cookie_session.pop(_STAMP_KEY, None)
         flash(_("Bạn đã đăng xuất."), "success")
     return redirect(url_for("home.index"))
 
@@ -229,7 +262,7 @@ def register() -> Any:
             form.show_errors(exc.errors)
         else:
             session.commit()
-            login_user(user)
+            _start_session(user)
             flash(_("Đăng ký thành công. Chào mừng %(name)s!", name=user.full_name), "success")
             return redirect(url_for("home.index"))
     return render_template(
@@ -256,7 +289,7 @@ def change_password() -> Any:
     if form.validate_on_submit():
         session = db_session()
         try:
-            services.change_password(
+            user = services.change_password(
                 session,
                 user_id=int(current_user.get_id()),
                 current_password=form.current_password.data,
@@ -267,6 +300,8 @@ def change_password() -> Any:
             form.show_errors(exc.errors)
         else:
             session.commit()
+            # This session stays signed in; others that used the old password do not.
+            cookie_session[_STAMP_KEY] = _password_stamp(user)
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template(

@@ -143,6 +143,7 @@ def test_list_users_one_line_each_with_unit_code(
 ) -> None:
     unit = make_unit(db_session, code="CS-9")
     member = make_contestant(db_session, phone="0912000001", full_name="Võ Minh Tuấn", unit=unit)
+    db_session.commit()
     run(
         runner,
         "users",
@@ -156,7 +157,6 @@ def test_list_users_one_line_each_with_unit_code(
         "--password",
         "mat-khau-gk",
     )
-    db_session.commit()
     everyone = run(runner, "users", "list").stdout.strip().splitlines()
     assert f"{member.id}\tcontestant\t0912000001\tVõ Minh Tuấn\tCS-9" in everyone
     judges = run(runner, "users", "list", "--role", "judge").stdout.strip().splitlines()

@@ -310,3 +310,51 @@ def test_a_units_registration_qr_code_is_an_svg_of_its_link(
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert response.data.startswith(b"<?xml") and b"<svg" in response.data
+
+
+def login(client: FlaskClient, phone: str, password: str) -> None:
+    response = client.post(
+        "/login",
+        data={"csrf_token": csrf(client, "/login"), "phone": phone, "password": password},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+
+
+def test_a_password_reset_signs_out_sessions_that_used_the_old_password(
+    app: Flask, organiser_client: FlaskClient, db_session: Session, tree: dict[str, Unit]
+) -> None:
+    member = make_contestant(db_session, phone="0912345678", unit=tree["factory"])
+    db_session.commit()
+    phone_in_pocket = app.test_client()
+    login(phone_in_pocket, "0912345678", DEFAULT_PASSWORD)
+    assert phone_in_pocket.get("/account").status_code == 200
+
+    token = csrf(organiser_client)
+    organiser_client.post(
+        f"/organiser/users/{member.id}/reset-password", data={"csrf_token": token}
+    )
+    response = phone_in_pocket.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_changing_ones_password_keeps_this_session_and_ends_the_others(
+    app: Flask, db_session: Session, tree: dict[str, Unit]
+) -> None:
+    make_contestant(db_session, phone="0912345678", unit=tree["factory"])
+    db_session.commit()
+    here, elsewhere = app.test_client(), app.test_client()
+    login(here, "0912345678", DEFAULT_PASSWORD)
+    login(elsewhere, "0912345678", DEFAULT_PASSWORD)
+    response = here.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf(here, "/account/password"),
+            "current_password": DEFAULT_PASSWORD,
+            "password": "mat-khau-moi-99",
+            "confirm": "mat-khau-moi-99",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/account").status_code == 200
+    assert elsewhere.get("/account").status_code == 302
