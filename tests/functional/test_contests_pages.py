@@ -286,6 +286,8 @@ def test_organiser_list_shows_contests_with_round_counts(
     html = _text(client.get("/organiser/contests"))
     assert "Cuộc thi ATVSLĐ" in html
     assert f"/organiser/contests/{contest.id}" in html
+    # The home page leads organisers here.
+    assert 'href="/organiser/contests"' in _text(client.get("/"))
 
 
 def test_contest_edit_form_renames_a_board(
