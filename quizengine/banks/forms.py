@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,10 +27,10 @@ __all__ = [
 LETTERS = "ABCDEF"[:MAX_OPTIONS]
 
 DIFFICULTY_CHOICES = [
-    ("", _l("(không ghi)")),
-    ("easy", _l("Dễ")),
-    ("medium", _l("Trung bình")),
-    ("hard", _l("Khó")),
+    SelectChoice("", _l("(không ghi)")),
+    SelectChoice("easy", _l("Dễ")),
+    SelectChoice("medium", _l("Trung bình")),
+    SelectChoice("hard", _l("Khó")),
 ]
 
 
@@ -107,7 +108,7 @@ class QuestionForm(FlaskForm):
     option_f = TextAreaField(_l("Phương án F"))
     correct = _Checkboxes(
         _l("Đáp án đúng"),
-        choices=[(letter, letter) for letter in LETTERS],
+        choices=[SelectChoice(letter, letter) for letter in LETTERS],
         validators=[DataRequired(_l("Hãy chọn ít nhất một đáp án đúng."))],
     )
     code = StringField(

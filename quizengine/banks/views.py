@@ -56,7 +56,7 @@ PROBLEMS_ON_PAGE = 1000
 _SESSION_KEY = "bank_uploads"
 _MAX_UPLOADS_IN_SESSION = 5
 
-DIFFICULTY_LABELS = {value: label for value, label in DIFFICULTY_CHOICES if value}
+DIFFICULTY_LABELS = {choice.value: choice.label for choice in DIFFICULTY_CHOICES if choice.value}
 
 
 @bp.app_context_processor
