@@ -216,6 +216,30 @@ def known_topics(session: Session, limit: int = 300) -> list[str]:
     )
 
 
+def drawable_count(
+    session: Session, bank_id: int, difficulty: str | None = None, topic: str | None = None
+) -> int:
+    """Active questions of a bank, with a current version, that a draw rule may take."""
+    query = select(func.count()).where(
+        Question.bank_id == bank_id,
+        Question.active.is_(True),
+        Question.current_version_id.is_not(None),
+    )
+    if difficulty is not None:
+        query = query.where(Question.difficulty == difficulty)
+    if topic is not None:
+        query = query.where(Question.topic == topic)
+    return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A draw rule its bank can no longer satisfy (questions deactivated since)."""
+
+    rule: DrawRule
+    available: int
+
+
 @dataclass
 class Tally:
     in_progress: int = 0
@@ -236,6 +260,7 @@ class RoundOverview:
     total: Tally
     boards: list[tuple[str, Tally]] = field(default_factory=list)
     has_attempts: bool = False
+    shortfalls: list[Shortfall] = field(default_factory=list)
 
 
 def round_overview(session: Session, round_id: int, now: datetime) -> RoundOverview:
@@ -280,12 +305,18 @@ def round_overview(session: Session, round_id: int, now: datetime) -> RoundOverv
             per_board.items(), key=lambda kv: (kv[0] is None, _board_position(rnd, kv[0]))
         )
     ]
+    shortfalls = []
+    for rule in rnd.draw_rules:
+        have = drawable_count(session, rule.bank_id, rule.difficulty, rule.topic)
+        if have < rule.count:
+            shortfalls.append(Shortfall(rule, have))
     return RoundOverview(
         round=rnd,
         status=round_status(rnd, now),
         total=total,
         boards=boards if board_names else [],
         has_attempts=bool(rows),
+        shortfalls=shortfalls,
     )
 
 

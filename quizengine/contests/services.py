@@ -32,6 +32,7 @@ from quizengine.contests.parsing import (
     PRIZE_LEVELS,
     DrawSpec,
 )
+from quizengine.contests.queries import drawable_count
 from quizengine.errors import Invalid, NotFound
 from quizengine.leaderboard.ladder import parse_ladder
 from quizengine.models import (
@@ -44,7 +45,6 @@ from quizengine.models import (
     ContestEntry,
     DrawRule,
     PredictionTarget,
-    Question,
     ReviewPolicy,
     Round,
 )
@@ -328,7 +328,10 @@ def update_round(
     merged: RoundFields = {**current, **changes}
     if not (merged.get("title") or "").strip():
         merged["title"] = rnd.title
-    clean, rules = _validated(session, merged)
+    # Unchanged draw rules are not re-checked against the banks: a bank that shrank since
+    # must not block renaming or extending the round (the overview page warns about it).
+    draws_changed = _spec_key(merged.get("draws") or []) != _spec_key(current["draws"])
+    clean, rules = _validated(session, merged, check_supply=draws_changed)
 
     if has_attempts(session, rnd.id):
         errors = _locked_changes(session, rnd, current, clean, clock)
@@ -402,7 +405,7 @@ def _locked_changes(
 
 
 def _validated(
-    session: Session, fields: RoundFields
+    session: Session, fields: RoundFields, *, check_supply: bool = True
 ) -> tuple[dict[str, Any], list[tuple[DrawSpec, Bank]]]:
     """Check a complete set of round settings; the normalised values and the draw's banks."""
     errors: dict[str, str] = {}
@@ -475,7 +478,7 @@ def _validated(
 
     draws = list(fields.get("draws") or [])
     clean["draws"] = draws
-    rules = _checked_draws(session, draws, errors)
+    rules = _checked_draws(session, draws, errors, check_supply=check_supply)
     if not errors:
         total = sum(d.count for d in draws)
         if total > MAX_QUESTIONS:
@@ -487,7 +490,7 @@ def _validated(
 
 
 def _checked_draws(
-    session: Session, draws: list[DrawSpec], errors: dict[str, str]
+    session: Session, draws: list[DrawSpec], errors: dict[str, str], *, check_supply: bool
 ) -> list[tuple[DrawSpec, Bank]]:
     if not draws:
         errors["draws"] = _("Cần ít nhất một quy tắc rút câu hỏi.")
@@ -511,7 +514,10 @@ def _checked_draws(
         if spec.topic is not None and len(spec.topic) > TOPIC_MAX:
             errors[key] = _("Chủ đề dài tối đa %(n)d ký tự.", n=TOPIC_MAX)
             continue
-        available[i] = _available(session, bank.id, spec)
+        if not check_supply:
+            rules.append((spec, bank))
+            continue
+        available[i] = drawable_count(session, bank.id, spec.difficulty, spec.topic)
         if spec.count > available[i]:
             errors[key] = _(
                 "Ngân hàng “%(slug)s” chỉ có %(n)d câu hỏi đang dùng%(filter)s, "
@@ -523,7 +529,7 @@ def _checked_draws(
             )
             continue
         rules.append((spec, bank))
-    if errors:
+    if errors or not check_supply:
         return rules
     # Rules draw in order and never repeat a question, so a rule must still find enough
     # questions after every earlier rule on the same bank took the most it could from its
@@ -553,20 +559,6 @@ def _may_overlap(a: DrawSpec, b: DrawSpec) -> bool:
     if a.difficulty and b.difficulty and a.difficulty != b.difficulty:
         return False
     return not (a.topic and b.topic and a.topic != b.topic)
-
-
-def _available(session: Session, bank_id: int, spec: DrawSpec) -> int:
-    """Active questions of the bank, with a current version, that ``spec`` may draw."""
-    query = select(func.count()).where(
-        Question.bank_id == bank_id,
-        Question.active.is_(True),
-        Question.current_version_id.is_not(None),
-    )
-    if spec.difficulty is not None:
-        query = query.where(Question.difficulty == spec.difficulty)
-    if spec.topic is not None:
-        query = query.where(Question.topic == spec.topic)
-    return int(session.scalar(query) or 0)
 
 
 def _filter_text(spec: DrawSpec) -> str:

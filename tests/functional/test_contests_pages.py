@@ -497,3 +497,15 @@ def test_the_start_form_as_rendered_starts_an_attempt(
     # Back on the contest page: the board is fixed and the attempt is resumed, not restarted.
     html = _text(client.get(f"/contests/{contest_world['contest']}"))
     assert 'name="board"' not in html and "Làm tiếp bài đang làm" in html
+
+
+def test_round_overview_warns_when_a_bank_can_no_longer_supply_the_draw(
+    client: FlaskClient, db_session: Session, organiser: User
+) -> None:
+    bank = make_bank(db_session, slug="luat-giao-thong", questions=6)
+    rnd = make_round(db_session, bank=bank, draw=5)
+    for question in bank.questions[:3]:
+        question.active = False
+    db_session.commit()
+    html = _text(client.get(f"/organiser/rounds/{rnd.id}"))
+    assert "“luat-giao-thong” chỉ còn 3 câu hỏi" in html

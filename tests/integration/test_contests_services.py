@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quizengine.clock import FrozenClock
-from quizengine.contests import services
+from quizengine.contests import queries, services
 from quizengine.contests.parsing import DrawSpec
 from quizengine.errors import Invalid
-from quizengine.models import Attempt, Board, ContestEntry, Round
+from quizengine.models import Attempt, Bank, Board, ContestEntry, Round
 from tests.factories import make_bank, make_contest, make_contestant, make_question
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -236,6 +236,23 @@ class TestRounds:
             [1, 1, 1, 1],
             5,
         )
+
+    def test_a_bank_that_shrank_does_not_block_other_edits_but_is_reported(
+        self, db_session: Session, frozen: FrozenClock
+    ) -> None:
+        rnd = _round(db_session, frozen, self.contest.id, draws=[DrawSpec("covid", 8)])
+        covid = db_session.scalars(select(Bank).where(Bank.slug == "covid")).one()
+        covid.questions[0].active = False
+        db_session.flush()
+        services.update_round(db_session, rnd.id, clock=frozen, title="Tuần 1 — đổi tên")
+        assert rnd.title == "Tuần 1 — đổi tên"
+        overview = queries.round_overview(db_session, rnd.id, NOW)
+        assert [(s.rule.bank_slug, s.available) for s in overview.shortfalls] == [("covid", 7)]
+        # Changing the draw itself is checked against the bank again.
+        with pytest.raises(Invalid):
+            services.update_round(
+                db_session, rnd.id, clock=frozen, draws=[DrawSpec("covid", 8), DrawSpec("luat", 1)]
+            )
 
     def test_the_close_never_cuts_short_an_attempt_in_progress(
         self, db_session: Session, frozen: FrozenClock
