@@ -164,7 +164,8 @@ def detect_attempt_flags(
 
 
 def _masked(national_id: str) -> str:
-    return "*" * max(len(national_id) - 4, 0) + national_id[-4:]
+    # As the accounts pages show a CCCD to anyone but organisers: its last three digits.
+    return "*" * max(len(national_id) - 3, 0) + national_id[-3:]
 
 
 def detect_registration_flags(
