@@ -67,7 +67,7 @@
     }
     body.replaceChildren(rows);
     var now = new Date();
-    status.textContent = d.updated + " " + now.toLocaleTimeString("vi-VN", { hour12: false });
+    status.textContent = d.updated + " " + now.toLocaleTimeString("vi-VN", { hour12: false, timeZone: "Asia/Ho_Chi_Minh" });
   }
 
   function refresh() {
