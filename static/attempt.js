@@ -13,7 +13,7 @@
   var store = load(), pending = store.a, inflight = {};
   var offset = Date.parse(D.now) - Date.now();
   var deadline = Date.parse(A.deadline);
-  var cur = D.screen, done = false, retryTimer = null, delay = 1000, lastOk = false;
+  var cur = D.screen, done = false, over = false, retryTimer = null, delay = 1000, lastOk = false;
   var said5 = false, said1 = false;
 
   function $(id) { return document.getElementById(id); }
@@ -56,6 +56,7 @@
       input.name = "choice";
       input.value = o.key;
       input.checked = chosen.indexOf(o.key) >= 0;
+      input.disabled = over;
       b.textContent = o.key + ".";
       span.textContent = o.text;
       label.appendChild(input); label.appendChild(b); label.appendChild(document.createTextNode(" "));
@@ -91,8 +92,8 @@
       b.setAttribute("aria-label", fill(T.qn, { n: i + 1 }) + " (" + (answered ? T.answered : T.open) + ")");
     }
     var status = $("save-status"), waiting = has(pending) || store.p !== null;
-    status.className = "status " + (waiting ? "pending" : lastOk ? "saved" : "");
-    status.textContent = waiting ? T.unsaved : lastOk ? T.saved : "";
+    status.className = "status " + (waiting || over ? "pending" : lastOk ? "saved" : "");
+    status.textContent = over ? T.timeUp : waiting ? T.unsaved : lastOk ? T.saved : "";
   }
 
   /* ---------- saving ---------- */
@@ -197,9 +198,10 @@
 
   function timeUp() {
     clearInterval(clock);
+    over = true;
     $("left").textContent = "0:00";
     say(T.timeUp);
-    $("save-status").textContent = T.timeUp;
+    paint();
     var inputs = document.querySelectorAll("#qform input, #fform input, #fform button");
     for (var i = 0; i < inputs.length; i++) inputs[i].disabled = true;
     flush();
@@ -219,7 +221,7 @@
   });
 
   $("q-options").addEventListener("change", function () {
-    if (done || cur === "finish") return;
+    if (done || over || cur === "finish") return;
     var q = Q[cur - 1], keys = [], inputs = this.querySelectorAll("input");
     for (var i = 0; i < inputs.length; i++) if (inputs[i].checked) keys.push(inputs[i].value);
     answers[q.id] = keys;
@@ -232,6 +234,7 @@
   var predictionInput = $("prediction");
   if (predictionInput) {
     $("save-prediction").hidden = true;
+    predictionInput.addEventListener("input", function () { $("finish-error").textContent = ""; });
     predictionInput.addEventListener("change", function () {
       var v = predictionInput.value.trim();
       if (!/^\d+$/.test(v)) return;

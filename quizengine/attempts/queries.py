@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -142,7 +142,47 @@ class ReviewQuestion:
     legal_basis: str | None
 
 
-def sheet_question(item: AttemptItem, version: QuestionVersion) -> SheetQuestion:
+class ShownItem(Protocol):
+    """What the sheet needs of an attempt item (an AttemptItem or a row with those columns)."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def question_id(self) -> int: ...
+    @property
+    def option_order(self) -> list[int]: ...
+    @property
+    def chosen(self) -> list[int] | None: ...
+
+
+class ShownVersion(Protocol):
+    """What the sheet needs of the question version shown (never its correct options)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def options(self) -> list[str]: ...
+    @property
+    def multi(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A question version read as plain columns (cheaper than an ORM entity on hot paths)."""
+
+    id: int
+    text: str
+    options: list[str]
+    correct: list[int]
+    explanation: str | None = None
+    legal_basis: str | None = None
+
+    @property
+    def multi(self) -> bool:
+        return len(self.correct) > 1
+
+
+def sheet_question(item: ShownItem, version: ShownVersion) -> SheetQuestion:
     letters = LetterMap(item.option_order)
     return SheetQuestion(
         position=item.position,
@@ -157,14 +197,38 @@ def sheet_question(item: AttemptItem, version: QuestionVersion) -> SheetQuestion
     )
 
 
-def _sheet_rows(session: Session, attempt_id: int) -> list[tuple[AttemptItem, QuestionVersion]]:
+@dataclass(frozen=True)
+class _ItemView:
+    position: int
+    question_id: int
+    option_order: list[int]
+    chosen: list[int] | None
+    is_correct: bool | None
+    points: int
+
+
+def _sheet_rows(session: Session, attempt_id: int) -> list[tuple[_ItemView, VersionView]]:
+    """One query, plain columns: the attempt's items in order with the versions shown."""
     rows = session.execute(
-        select(AttemptItem, QuestionVersion)
+        select(
+            AttemptItem.position,
+            AttemptItem.question_id,
+            AttemptItem.option_order,
+            AttemptItem.chosen,
+            AttemptItem.is_correct,
+            AttemptItem.points,
+            QuestionVersion.id,
+            QuestionVersion.text,
+            QuestionVersion.options,
+            QuestionVersion.correct,
+            QuestionVersion.explanation,
+            QuestionVersion.legal_basis,
+        )
         .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
         .where(AttemptItem.attempt_id == attempt_id)
         .order_by(AttemptItem.position)
     ).all()
-    return [(item, version) for item, version in rows]
+    return [(_ItemView(*row[:6]), VersionView(*row[6:])) for row in rows]
 
 
 def load_sheet(session: Session, attempt_id: int) -> list[SheetQuestion]:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from quizengine.attempts.draw import LetterMap, PoolTooSmall, draw_questions, option_order
 from quizengine.attempts.grading import duration_ms, grade_items
 from quizengine.attempts.pools import PoolCache, PoolKey
+from quizengine.attempts.queries import VersionView
 from quizengine.clock import Clock
 from quizengine.errors import (
     AlreadySubmitted,
@@ -77,7 +78,20 @@ class DrawnQuestion:
     """One drawn question with the version shown (what the start response needs)."""
 
     item: AttemptItem
-    version: QuestionVersion
+    version: VersionView
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A drawn question as read back for checking: plain columns, no ORM entity."""
+
+    id: int
+    bank_id: int
+    active: bool
+    difficulty: str | None
+    topic: str | None
+    points: int
+    version: VersionView
 
 
 @dataclass
@@ -206,16 +220,16 @@ def start_attempt(
                             attempt_id=attempt.id,
                             position=position,
                             question_id=question.id,
-                            version_id=version.id,
+                            version_id=question.version.id,
                             option_order=option_order(
-                                len(version.options), rng, shuffle=round_.shuffle_options
+                                len(question.version.options), rng, shuffle=round_.shuffle_options
                             ),
                             chosen=None,
                             points=question.points,
                         ),
-                        version,
+                        question.version,
                     )
-                    for position, (question, version) in enumerate(picked, start=1)
+                    for position, question in enumerate(picked, start=1)
                 ]
                 # One batched INSERT whatever the question count (the rows' ids are not
                 # needed back; the items above are kept only to build the response).
@@ -292,7 +306,7 @@ def _ensure_entry(
 
 def _draw(
     session: Session, store: Store, pools: PoolCache, round_: Round, rng: random.Random
-) -> list[tuple[Question, QuestionVersion]]:
+) -> list[_Candidate]:
     """Draw per the round's rules; re-check the drawn questions in the query that loads them."""
     rules: Sequence[DrawRule] = round_.draw_rules
     if not rules:
@@ -321,16 +335,27 @@ def _draw(
                 _l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức.")
             ) from exc
         rows = session.execute(
-            select(Question, QuestionVersion)
+            select(
+                Question.id,
+                Question.bank_id,
+                Question.active,
+                Question.difficulty,
+                Question.topic,
+                Question.points,
+                QuestionVersion.id,
+                QuestionVersion.text,
+                QuestionVersion.options,
+                QuestionVersion.correct,
+            )
             .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
             .where(Question.id.in_([d.question_id for d in drawn]))
         ).all()
-        found = {q.id: (q, v) for q, v in rows}
+        found = {row[0]: _Candidate(*row[:6], version=VersionView(*row[6:])) for row in rows}
         ok = True
         for d in drawn:
             hit = found.get(d.question_id)
             key = keys[d.rule_index]
-            if hit is None or not _qualifies(hit[0], key):
+            if hit is None or not _qualifies(hit, key):
                 rejected.add(d.question_id)
                 pools.forget(key)
                 ok = False
@@ -339,7 +364,7 @@ def _draw(
     raise Invalid(_l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức."))
 
 
-def _qualifies(question: Question, key: PoolKey) -> bool:
+def _qualifies(question: _Candidate, key: PoolKey) -> bool:
     return (
         question.active
         and question.bank_id == key.bank_id
