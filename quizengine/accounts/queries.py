@@ -7,12 +7,14 @@ read whole and shaped in Python, where the fold-for-sorting and grouping are sim
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from quizengine.accounts.validation import phone_key
@@ -20,14 +22,14 @@ from quizengine.banks.fileformat import search_fold
 from quizengine.models import Role, Unit, User
 
 __all__ = [
+    "RegistrationChoices",
     "TreeRow",
     "UnitChoice",
     "UnitGroup",
     "UserPage",
     "find_unit",
-    "grassroots_groups",
-    "is_grassroots",
     "parent_options",
+    "registration_choices",
     "search_users",
     "unit_tree",
 ]
@@ -43,6 +45,7 @@ class UnitChoice:
 class UnitGroup:
     label: str
     choices: tuple[UnitChoice, ...]
+    code: str | None = None  # the upper-level union's code (None: units without a parent)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,18 @@ class _Tree:
         return not self.children.get(unit.id)
 
 
+def _sort_text(name: str) -> str:
+    """A cheap key that sorts Vietnamese names as people expect ("Đ" with "D", "Ă" with "A").
+
+    Only for ordering: search_fold is the one for matching, but it costs ~100 µs a name,
+    too much for a few thousand units on a page anyone can load.
+    """
+    text = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    return text.encode("ascii", "ignore").decode().casefold()
+
+
 def _sort_key(unit: Unit) -> tuple[str, str]:
-    return search_fold(unit.name), unit.code
+    return _sort_text(unit.name), unit.code
 
 
 def _load_tree(session: Session) -> _Tree:
@@ -101,31 +114,87 @@ def find_unit(session: Session, code: str | None) -> Unit | None:
     return session.scalar(select(Unit).where(Unit.code == code.strip()))
 
 
-def is_grassroots(session: Session, unit: Unit) -> bool:
-    return not session.scalar(select(exists().where(Unit.parent_id == unit.id)))
+@dataclass(frozen=True)
+class RegistrationChoices:
+    """What the registration page offers for the ``unit`` field."""
+
+    groups: list[UnitGroup]
+    # The union the list is narrowed to (an upper-level union's link, or a long list).
+    narrowed_to: str | None = None
+    preselect: str | None = None
+    # The list is too long for one page: ask for the upper-level union first.
+    choose_group_first: bool = False
+    unknown_code: bool = False
 
 
-def grassroots_groups(session: Session, *, under: int | None = None) -> list[UnitGroup]:
-    """Grassroots units for the registration select, grouped by their upper-level union.
+class _Node(NamedTuple):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
 
-    ``under`` keeps only the grassroots units below that unit (a district's own link).
+
+def registration_choices(
+    session: Session, *, code: str | None, list_max: int
+) -> RegistrationChoices:
+    """Grassroots units grouped by their upper-level union, from one read of the tree.
+
+    A grassroots unit's code preselects it; an upper-level union's code narrows the list
+    to the grassroots units below it. When the whole list has more than ``list_max``
+    units, a grassroots unit's link shows its own union's units and a bare page asks for
+    the union first, so a phone never loads thousands of options.
     """
-    tree = _load_tree(session)
-    groups: dict[int | None, list[Unit]] = defaultdict(list)
-    start: int | None = under if under in tree.units else None
-    if start is not None and tree.is_leaf(tree.units[start]):
-        start = None
-    for unit, _depth in tree.walk(start):
-        if tree.is_leaf(unit):
-            groups[unit.parent_id].append(unit)
-    result = []
-    for parent_id, units in groups.items():
-        parent = tree.units.get(parent_id) if parent_id is not None else None
-        label = parent.name if parent else str(_l("Đơn vị khác"))
-        choices = tuple(UnitChoice(u.code, u.name) for u in sorted(units, key=_sort_key))
-        result.append(UnitGroup(label, choices))
-    result.sort(key=lambda group: search_fold(group.label))
-    return result
+    rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.parent_id)).all()
+    nodes = {row[0]: _Node(*row) for row in rows}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for node in nodes.values():
+        children[node.parent_id if node.parent_id in nodes else None].append(node.id)
+
+    def groups_under(start: int | None) -> list[UnitGroup]:
+        grouped: dict[int | None, list[_Node]] = defaultdict(list)
+        stack = list(children.get(start, []))
+        while stack:
+            node = nodes[stack.pop()]
+            below = children.get(node.id)
+            if below:
+                stack.extend(below)
+            else:
+                grouped[node.parent_id if node.parent_id in nodes else None].append(node)
+        result = []
+        for parent_id, leaves in grouped.items():
+            parent = nodes.get(parent_id) if parent_id is not None else None
+            leaves.sort(key=lambda leaf: (_sort_text(leaf.name), leaf.code))
+            result.append(
+                UnitGroup(
+                    parent.name if parent else str(_l("Đơn vị khác")),
+                    tuple(UnitChoice(leaf.code, leaf.name) for leaf in leaves),
+                    parent.code if parent else None,
+                )
+            )
+        result.sort(key=lambda group: (_sort_text(group.label), group.code or ""))
+        return result
+
+    wanted = (code or "").strip()
+    linked = next((n for n in nodes.values() if n.code == wanted), None) if wanted else None
+    leaf = linked is not None and not children.get(linked.id)
+    if linked is not None and not leaf:
+        groups = groups_under(linked.id)
+        if groups:
+            return RegistrationChoices(groups, narrowed_to=linked.name)
+    groups = groups_under(None)
+    preselect = linked.code if linked is not None and leaf else None
+    too_long = len(groups) > 1 and sum(len(g.choices) for g in groups) > list_max
+    if too_long and linked is not None and leaf and linked.parent_id in nodes:
+        parent = nodes[linked.parent_id]
+        return RegistrationChoices(
+            groups_under(parent.id), narrowed_to=parent.name, preselect=preselect
+        )
+    return RegistrationChoices(
+        groups,
+        preselect=preselect,
+        choose_group_first=too_long,
+        unknown_code=bool(wanted) and linked is None,
+    )
 
 
 def unit_tree(session: Session) -> list[TreeRow]:

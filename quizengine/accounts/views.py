@@ -69,6 +69,11 @@ DEFAULT_LIMITS = {
     "LOGIN_FAILURES_PER_IP": "300/minute",
     "REGISTRATIONS_PER_IP": "300/hour",
 }
+# Above this many grassroots units the registration page first asks for the upper-level
+# union, so the phone never downloads a list of thousands of options (the page budget is
+# 40 KB; 169 units, the largest list seen in a real contest, take about 23 KB, and 200
+# units about 26 KB).
+DEFAULT_REGISTER_LIST_MAX = 200
 
 
 # --------------------------------------------------------------------------- limits
@@ -223,8 +228,12 @@ def register() -> Any:
     session = db_session()
     form = RegisterForm()
     code = (request.args.get("unit") or "").strip()
-    linked = queries.find_unit(session, code) if code else None
-    if code and linked is None:
+    choices = queries.registration_choices(
+        session,
+        code=code,
+        list_max=int(current_app.config.get("REGISTER_LIST_MAX") or DEFAULT_REGISTER_LIST_MAX),
+    )
+    if choices.unknown_code:
         flash(
             _(
                 "Không tìm thấy đơn vị có mã %(code)s. Vui lòng chọn đơn vị của bạn trong "
@@ -233,16 +242,8 @@ def register() -> Any:
             ),
             "error",
         )
-    # A grassroots unit's link preselects it; an upper-level union's link narrows the list
-    # to the grassroots units below it (when it has any).
-    group_id = linked.id if linked and not queries.is_grassroots(session, linked) else None
-    linked_is_group = group_id is not None
-    groups = queries.grassroots_groups(session, under=group_id)
-    if linked_is_group and not groups:
-        linked_is_group = False
-        groups = queries.grassroots_groups(session)
-    if request.method == "GET" and linked is not None and not linked_is_group:
-        form.unit.data = linked.code
+    if request.method == "GET" and choices.preselect:
+        form.unit.data = choices.preselect
 
     if form.validate_on_submit() and not current_user.is_authenticated:
         try:
@@ -268,8 +269,7 @@ def register() -> Any:
     return render_template(
         "accounts/register.html",
         form=form,
-        groups=groups,
-        linked=linked if linked_is_group else None,
+        choices=choices,
     )
 
 

@@ -121,9 +121,31 @@ def test_an_upper_level_unions_link_lists_only_its_grassroots_units(
     html = client.get("/register?unit=GD").get_data(as_text=True)
     assert 'value="CS-THPT"' in html and 'value="CS-TH"' in html
     assert 'value="CS-MAY"' not in html
-    assert "Xem tất cả đơn vị" in html
+    assert "Đơn vị của bạn không có trong danh sách?" in html
     # and registering through it works, keeping the query string
     assert register(client, "?unit=GD", unit="CS-TH").status_code == 302
+
+
+def test_a_long_unit_list_asks_for_the_upper_level_union_first(
+    app: Flask, client: FlaskClient, tree: dict[str, Unit]
+) -> None:
+    app.config["REGISTER_LIST_MAX"] = 2
+    try:
+        first = client.get("/register").get_data(as_text=True)
+        assert 'name="full_name"' not in first
+        step = first.split('<select id="group" name="unit"')[1].split("</select>")[0]
+        assert 'value="GD"' in step and 'value="H1"' in step and 'value="CS-MAY"' not in step
+
+        narrowed = client.get("/register?unit=GD").get_data(as_text=True)
+        assert 'name="full_name"' in narrowed
+        assert 'value="CS-THPT"' in narrowed and 'value="CS-MAY"' not in narrowed
+
+        # A grassroots unit's own link shows its union's units, preselected.
+        own = client.get("/register?unit=CS-TH").get_data(as_text=True)
+        assert '<option value="CS-TH" selected>' in own and 'value="CS-MAY"' not in own
+        assert register(client, "?unit=CS-TH", unit="CS-TH").status_code == 302
+    finally:
+        del app.config["REGISTER_LIST_MAX"]
 
 
 def test_an_unknown_unit_code_in_the_link_says_so(
