@@ -1,4 +1,6 @@
-"""Reads about attempts that other features render (the contest page's start form).
+"""Reads about attempts: the contest page's start form (``entry_state``), the attempt as the
+contestant sees it (``load_sheet``: letters after shuffling, never the correct options),
+and the review after grading (``load_review``).
 
 No writes here: services.py holds the verbs.
 """

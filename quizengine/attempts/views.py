@@ -33,6 +33,7 @@ from quizengine.errors import AlreadySubmitted, DeadlinePassed, DomainError, Inv
 from quizengine.extensions import client_ip, current_clock, current_store, limiter
 from quizengine.leaderboard.services import rank_of, record_result
 from quizengine.models import Attempt, Round
+from quizengine.store import StoreUnavailable
 
 bp = Blueprint("attempts", __name__)
 api = Blueprint("attempts_api", __name__, url_prefix="/api/v1")
@@ -117,13 +118,21 @@ def _user_agent() -> str | None:
     return request.headers.get("User-Agent")
 
 
+def _rank(attempt: Attempt) -> int | None:
+    # The attempt is already committed: a store outage must not turn its result into a 500.
+    try:
+        return rank_of(session(), current_store(), attempt.round_id, attempt.user_id)
+    except StoreUnavailable:
+        return None
+
+
 def _result_payload(attempt: Attempt) -> dict[str, Any]:
     return {
         "score": attempt.score,
         "correct": attempt.correct_count,
         "total": attempt.total,
         "duration_ms": attempt.duration_ms,
-        "rank": rank_of(session(), current_store(), attempt.round_id, attempt.user_id),
+        "rank": _rank(attempt),
     }
 
 
@@ -426,7 +435,7 @@ def result(attempt_id: int) -> str | WerkzeugResponse:
         "attempts/result.html",
         attempt=attempt,
         round=round_,
-        rank=rank_of(session(), current_store(), attempt.round_id, attempt.user_id),
+        rank=_rank(attempt),
         review=review,
         max_score=max_score,
         contest_url=_contest_url(round_.contest_id),

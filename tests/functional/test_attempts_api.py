@@ -692,3 +692,35 @@ def test_attempt_count_in_db_is_one_per_start_and_resume(
     for _ in range(3):
         api.start(rnd.id)
     assert db_session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_answer_saves_are_limited_per_attempt_not_per_address(
+    app: Flask, db_session: Session, clock: FrozenClock
+) -> None:
+    rnd = make_round(db_session, draw=2)
+    alice, bob = make_contestant(db_session), make_contestant(db_session)
+    db_session.commit()
+    a, b = Api(app.test_client(), alice), Api(app.test_client(), bob)
+    mine, theirs = a.start(rnd.id).get_json(), b.start(rnd.id).get_json()
+    qa, qb = mine["questions"][0]["id"], theirs["questions"][0]["id"]
+    for _ in range(120):
+        assert a.answer(mine["attempt_id"], qa, ["A"]).status_code == 200
+
+    engine = database(app).engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        refused = a.answer(mine["attempt_id"], qa, ["B"])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    # The limit's key comes from the signed session cookie, not from a query.
+    assert not any("attempt" in s for s in seen), seen
+    # Same address (a factory behind one IP), another contestant: not limited.
+    assert b.answer(theirs["attempt_id"], qb, ["A"]).status_code == 200
