@@ -7,9 +7,14 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from quizengine.models import User
+from quizengine import create_app
+from quizengine.accounts.demo import seed
+from quizengine.clock import SystemClock
+from quizengine.db import database
+from quizengine.models import Unit, User
 from tests.conftest import TEST_REDIS_URL, require
 from tests.factories import DEFAULT_PASSWORD, make_contestant, make_organiser
 
@@ -141,8 +146,6 @@ def test_the_eleventh_bad_login_within_a_minute_is_refused(
 
 
 def make_organiser_phone(client: FlaskClient) -> str:
-    from quizengine.db import database
-
     app = client.application
     with database(app).sessionmaker() as session:
         make_organiser(session, phone="0987000111")
@@ -219,3 +222,39 @@ def test_failed_login_limits_live_in_redis(app: Flask, client: FlaskClient, memb
     # A fresh client (new session, same address) is refused too: the count is not per session.
     other_client = app.test_client()
     assert_rate_limited(post_login(other_client, "0912345678", DEFAULT_PASSWORD))
+
+
+def test_session_cookies_are_secure_in_production(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {
+            "QUIZENGINE_ENV": "production",
+            "SECRET_KEY": "k" * 32,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_demo_logins_work_and_seeding_twice_changes_nothing(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    first = seed(db_session, SystemClock())
+    db_session.commit()
+    counts = (
+        db_session.scalar(select(func.count()).select_from(Unit)),
+        db_session.scalar(select(func.count()).select_from(User)),
+    )
+    assert seed(db_session, SystemClock()) == first
+    db_session.commit()
+    assert counts == (
+        db_session.scalar(select(func.count()).select_from(Unit)),
+        db_session.scalar(select(func.count()).select_from(User)),
+    )
+    assert {role for role, *_ in first} == {"organiser", "judge", "contestant"}
+    assert counts[0] >= 14
+    for _role, phone, password, _name in first:
+        response = post_login(client, phone, password)
+        assert response.status_code == 302, phone
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
