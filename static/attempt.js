@@ -73,6 +73,7 @@
     box.textContent = open.length ? T.unansweredLead + " " : "";
     open.forEach(function (n) {
       var a = document.createElement("a");
+      a.className = "button";
       a.href = U.q + n;
       a.setAttribute("data-go", n);
       a.textContent = fill(T.qn, { n: n });

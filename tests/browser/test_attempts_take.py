@@ -211,3 +211,50 @@ def test_the_timer_runs_out_and_the_attempt_is_finalised(
     assert attempt.duration_ms == 3000
     assert _stored(db_session, attempt_id)[1] == ["A"]
     screenshot(page, "attempt-expired-result")
+
+
+def test_the_whole_attempt_works_without_javascript(
+    browser, live_server: LiveServer, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    _units(db_session)
+    contest, _ = _open_round(db_session, prediction="Dự đoán số người đúng hết?")
+    context = browser.new_context(
+        viewport=PHONE, locale="vi-VN", is_mobile=True, has_touch=True, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        base = live_server.url
+        _register(page, base, "0912 777 003", "Lê Thị Hoa")
+        attempt_id = _start_from_the_contest_page(page, base, contest.id)
+        assert page.locator("#left").is_visible()  # the time left as the server saw it
+        for n in range(1, QUESTIONS + 1):
+            assert page.locator("#q-title").inner_text() == f"Câu {n}/{QUESTIONS}"
+            if n != 2:  # leave one unanswered
+                page.locator("#q-options label").first.click()
+            page.locator("#next").click()
+            page.wait_for_load_state()
+        page.wait_for_url(f"{base}/attempts/{attempt_id}/finish")
+        assert page.get_by_text(f"Bạn đã trả lời {QUESTIONS - 1}/{QUESTIONS} câu.").is_visible()
+        _no_sideways_scroll(page)
+        screenshot(page, "attempt-finish-nojs")
+        # Back to the unanswered one by its link, answer it, come back.
+        page.locator("#unanswered a").first.click()
+        page.wait_for_url(f"{base}/attempts/{attempt_id}/q/2")
+        page.locator("#q-options label").first.click()
+        page.get_by_role("button", name="Xem lại và nộp bài").click()
+        page.wait_for_url(f"{base}/attempts/{attempt_id}/finish")
+        assert page.get_by_text(f"Bạn đã trả lời {QUESTIONS}/{QUESTIONS} câu.").is_visible()
+        page.fill("#prediction", "25")
+        page.locator("#submit").click()
+        page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
+        assert page.locator("#rank").inner_text() == "1"
+        screenshot(page, "attempt-result-nojs")
+        stored = _stored(db_session, attempt_id)
+        assert all(len(keys) == 1 for keys in stored.values()), stored
+        attempt = db_session.get(Attempt, attempt_id)
+        assert attempt is not None
+        db_session.refresh(attempt)
+        assert attempt.status == "submitted" and attempt.prediction == 25
+    finally:
+        context.close()
