@@ -58,7 +58,7 @@ UNIT_SEPARATOR = " / "
 # Excel's hard limit, header and the two trailer rows included.
 XLSX_MAX_ROWS = 1_048_576
 _XLSX_WIDTHS = (7, 18, 30, 60, 15, 22, 8, 10, 11, 17, 21)
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "'")
+_DANGEROUS_START = frozenset("=+-@\t\r'")
 _CSV_FLUSH_ROWS = 2000
 
 
@@ -87,7 +87,11 @@ def format_duration(ms: int | None) -> str:
 
 
 def format_local(value: datetime | None) -> str:
-    return to_local(value).strftime(LOCAL_FORMAT) if value is not None else ""
+    """``dd/mm/yyyy HH:MM:SS`` in Vietnam time (what ``LOCAL_FORMAT`` gives, faster)."""
+    if value is None:
+        return ""
+    t = to_local(value)
+    return f"{t.day:02d}/{t.month:02d}/{t.year:04d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
 
 
 def local_naive(value: datetime | None) -> datetime | None:
@@ -123,7 +127,7 @@ def display_cells(row: ResultRow) -> list[str]:
 
 
 def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(_DANGEROUS_START) else cell
+    return "'" + cell if cell and cell[0] in _DANGEROUS_START else cell
 
 
 def unneutralise(cell: str) -> str:

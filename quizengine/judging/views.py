@@ -224,10 +224,8 @@ def finalise(round_id: int) -> BaseResponse:
         return redirect(back)
     if outcome.created:
         _after_change(round_id)
-        flash(
-            _("Đã chốt kết quả. Mã SHA-256: %(hash)s", hash=outcome.result_hash),
-            "success",
-        )
+        # The hash itself is shown on the page (a 64-digit word would not wrap in a flash).
+        flash(_("Đã chốt kết quả; mã SHA-256 của bảng xếp hạng ở bên dưới."), "success")
     else:
         flash(_("Kết quả đã được chốt trước đó; không có gì thay đổi."), "success")
     return redirect(back)
