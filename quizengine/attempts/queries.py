@@ -285,3 +285,7 @@ def review_open(round_: Round, attempt: Attempt, now: datetime) -> bool:
     if policy == ReviewPolicy.AFTER_CLOSE.value:
         return now >= round_.closes_at
     return False
+
+
+def contest_id_of_round(session: Session, round_id: int) -> int | None:
+    return session.scalar(select(Round.contest_id).where(Round.id == round_id))

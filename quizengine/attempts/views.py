@@ -29,7 +29,15 @@ from quizengine.attempts import queries, services
 from quizengine.attempts.pools import PoolCache
 from quizengine.clock import iso_z
 from quizengine.db import session
-from quizengine.errors import AlreadySubmitted, DeadlinePassed, DomainError, Invalid, NotFound
+from quizengine.errors import (
+    AlreadySubmitted,
+    Conflict,
+    DeadlinePassed,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+)
 from quizengine.extensions import client_ip, current_clock, current_store, limiter
 from quizengine.leaderboard.services import rank_of, record_result
 from quizengine.models import Attempt, Round
@@ -273,19 +281,29 @@ def _to_result(attempt_id: int) -> WerkzeugResponse:
 @limiter.limit(IP_CAP, key_func=_ip_key)
 @contestant_only
 def start(round_id: int) -> WerkzeugResponse:
-    result = services.start_attempt(
-        session(),
-        round_id=round_id,
-        user_id=_user_id(),
-        clock=current_clock(),
-        store=current_store(),
-        pools=_pools(),
-        grace_seconds=_grace(),
-        board=request.form.get("board") or None,
-        access_code=request.form.get("access_code") or None,
-        ip=client_ip(),
-        user_agent=_user_agent(),
-    )
+    try:
+        result = services.start_attempt(
+            session(),
+            round_id=round_id,
+            user_id=_user_id(),
+            clock=current_clock(),
+            store=current_store(),
+            pools=_pools(),
+            grace_seconds=_grace(),
+            board=request.form.get("board") or None,
+            access_code=request.form.get("access_code") or None,
+            ip=client_ip(),
+            user_agent=_user_agent(),
+        )
+    except (Invalid, Forbidden, Conflict) as exc:
+        # Back to the contest page's form with the reason (wrong code, no board, no attempts
+        # left, round closed); the refusal page only when there is no contest page.
+        session().rollback()
+        contest_id = queries.contest_id_of_round(session(), round_id)
+        if contest_id is None or "contests.show" not in current_app.view_functions:
+            raise
+        flash(str(exc.message), "error")
+        return redirect(url_for("contests.show", contest_id=contest_id) + f"#round-{round_id}")
     _commit()
     return redirect(url_for("attempts.show", attempt_id=result.attempt.id))
 

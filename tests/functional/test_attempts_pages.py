@@ -233,8 +233,10 @@ def test_board_is_asked_by_the_start_form(
     db_session.commit()
     token = login(client, user)
     refused = _form_start(client, token, rnd.id)
-    assert refused.status_code == 400
-    assert "chọn bảng" in refused.get_data(as_text=True)
+    assert refused.status_code == 302
+    assert refused.headers["Location"].endswith(f"/contests/{contest.id}#round-{rnd.id}")
+    page = client.get(f"/contests/{contest.id}").get_data(as_text=True)
+    assert "Vui lòng chọn bảng thi của bạn." in page  # the reason, above the form again
     ok = _form_start(client, token, rnd.id, board="Bảng B — đoàn viên")
     assert ok.status_code == 302
     assert db_session.scalar(select(Attempt.board_id)) == contest.boards[1].id
