@@ -19,28 +19,27 @@ from the close on it uses the true value.
 
 Redis encoding. Sorted-set scores are doubles (53 bits) — too narrow for five steps of
 timestamps in microseconds. Every entry therefore has the same score (0) and the whole
-ladder lives in the member: fixed-width base-36 fields, digits then lower-case letters,
-so that comparing two members bytewise (what Redis does for equal scores, and what the
-Lua compare does for ASCII) is comparing their ladders. ``sort_key`` is the same order
-as a tuple of integers; tests check the three (tuple, member bytes, SQL) agree.
+ladder lives in the member: fixed-width lower-case hexadecimal fields (ASCII), so that
+comparing two members bytewise (what Redis does for equal scores, and what the Lua
+compare does for ASCII) is comparing their ladders. ``sort_key`` is the same order as a
+tuple of integers; tests check the three (tuple, member bytes, SQL) agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 LADDER_STEPS = ("points", "prediction", "duration", "submitted_at", "started_at")
 DEFAULT_STEPS = ["points", "prediction", "duration", "submitted_at"]
 
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-# Field widths in base-36 digits. Scores, predictions and ids are PostgreSQL integers
-# (< 2**31 < 36**6); durations in ms fit 7 digits (2.5 years); timestamps are microseconds
-# since 1970 (11 digits last until the year 6000).
-_W_POINTS = 6
-_W_SMALL = 7
-_W_TIME = 11
-_W_ID = 7
+# Field widths in bits (hex digits × 4). Scores, predictions, durations in ms and ids are
+# PostgreSQL integers (< 2**31); timestamps are microseconds since 1970 (56 bits last until
+# the year 4253). The all-ones value of a field is reserved for "missing" (ranks last).
+_W_POINTS = 32
+_W_SMALL = 32
+_W_TIME = 56
+_W_ID = 32
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -82,14 +81,21 @@ class Standing:
     first_started_at: datetime | None
 
 
+_TOP = {w: (1 << w) - 1 for w in (_W_POINTS, _W_SMALL, _W_TIME, _W_ID)}
+
+
 def _max(width: int) -> int:
-    return 36**width - 1
+    return _TOP[width]
 
 
 def _clamp(value: int, width: int) -> int:
     # Values that reach the top are impossible for PostgreSQL integers; the top is
     # reserved for "missing", which ranks last.
-    return min(max(value, 0), _max(width) - 1)
+    top = _TOP[width] - 1
+    return top if value > top else (0 if value < 0 else value)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros(value: datetime | None) -> int | None:
@@ -97,8 +103,7 @@ def _micros(value: datetime | None) -> int | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (value - _EPOCH) // _MICROSECOND
 
 
 def _fields(s: Standing, steps: list[str], truth: int | None) -> list[tuple[int, int]]:
@@ -128,19 +133,15 @@ def sort_key(s: Standing, steps: list[str], truth: int | None) -> tuple[int, ...
     return tuple(value for value, _ in _fields(s, steps, truth))
 
 
-def _base36(value: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        value, digit = divmod(value, 36)
-        chars.append(_DIGITS[digit])
-    return "".join(reversed(chars))
-
-
 def encode(s: Standing, steps: list[str], truth: int | None) -> str:
     """The sorted-set member: bytewise order is rank order; ASCII only."""
-    return "".join(_base36(value, width) for value, width in _fields(s, steps, truth))
+    packed = bits = 0
+    for value, width in _fields(s, steps, truth):
+        packed = (packed << width) | value
+        bits += width
+    return format(packed, f"0{bits // 4}x")
 
 
 def attempt_id_of(member: str) -> int:
     """The attempt behind a member (its last field)."""
-    return int(member[-_W_ID:], 36)
+    return int(member[-_W_ID // 4 :], 16)
