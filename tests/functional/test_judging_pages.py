@@ -331,3 +331,12 @@ def test_a_contestant_cannot_post_a_decision(
     )
     assert response.status_code == 403
     assert db_session.get(Attempt, world.a_an.id).disqualified is False  # type: ignore[union-attr]
+
+
+def test_judges_find_their_pages_from_the_home_page(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    _login(client, world.judge)
+    assert 'href="/judge/"' in _text(client.get("/"))
+    _login(client, world.an)
+    assert 'href="/judge/"' not in _text(client.get("/"))
