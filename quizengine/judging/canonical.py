@@ -5,8 +5,9 @@ Specification (version 1) — anyone can recompute the hash from the published d
 * The text is UTF-8, every line ends with a single LF (``\\n``), including the last.
 * Line 1 is ``quizengine-final-ranking/1 round=<round id>`` (binding the list to its round).
 * Then one line per ranked contestant of the round, every board included, ordered by board
-  (the contest's board order; a contest without boards has one unnamed board ``""``), then
-  by rank ascending. Disqualified contestants are not ranked and do not appear.
+  (the contest's board order — position, then id — followed by the unnamed board ``""``
+  of attempts without a board, which is the only one when the contest has no boards),
+  then by rank ascending. Disqualified contestants are not ranked and do not appear.
 * Each line is a JSON array (RFC 8259) of exactly 11 values, in this order:
 
   1. ``rank`` — integer ≥ 1, the rank on the board (distinct within a board);
