@@ -13,6 +13,7 @@ reported with the line (CSV) or row (XLSX) an organiser can find in their own ed
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -129,6 +130,10 @@ def question_match_key(text: str) -> str:
     return key
 
 
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+
+
 def _clean(cell: str) -> str:
     text = cell.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text).strip()
@@ -243,7 +248,10 @@ def parse_bank(table: RowSource) -> Iterator[ParsedQuestion | Problem]:
         return
 
     seen_codes: dict[str, int] = {}
-    seen_texts: dict[str, int] = {}
+    # Keyed by a 16-byte digest of the match key, not the key itself: a 100,000-question
+    # file then costs a few MB here instead of tens (the import's memory should not grow
+    # with the file; this duplicate check is the one thing that must remember every row).
+    seen_texts: dict[bytes, int] = {}
     found_any = False
     for row in rows:
         result = _parse_row(row, header, where, seen_codes, seen_texts)
@@ -359,7 +367,7 @@ def _parse_row(
     header: _Header,
     where: str,
     seen_codes: dict[str, int],
-    seen_texts: dict[str, int],
+    seen_texts: dict[bytes, int],
 ) -> ParsedQuestion | list[Problem] | None:
     def cell(name: str) -> str:
         index = header.columns.get(name)
@@ -431,7 +439,7 @@ def _parse_row(
         else:
             seen_codes[code_key] = row.number
     if text:
-        text_key = question_match_key(text)
+        text_key = _digest(question_match_key(text))
         first = seen_texts.get(text_key)
         if first is not None and duplicate_of is None:
             problem(
