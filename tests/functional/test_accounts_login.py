@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from quizengine import create_app
 from quizengine.accounts.demo import seed
 from quizengine.clock import SystemClock
 from quizengine.db import database
@@ -222,19 +221,6 @@ def test_failed_login_limits_live_in_redis(app: Flask, client: FlaskClient, memb
     # A fresh client (new session, same address) is refused too: the count is not per session.
     other_client = app.test_client()
     assert_rate_limited(post_login(other_client, "0912345678", DEFAULT_PASSWORD))
-
-
-def test_session_cookies_are_secure_in_production(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "QUIZENGINE_ENV": "production",
-            "SECRET_KEY": "k" * 32,
-            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_demo_logins_work_and_seeding_twice_changes_nothing(
