@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import tracemalloc
 import unicodedata
 import zipfile
@@ -323,8 +324,11 @@ def test_a_workbook_with_a_wrong_declared_size_is_read_to_its_last_row(tmp_path:
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1:F5" />', b'<dimension ref="A1" />')
-                assert b'<dimension ref="A1" />' in data
+                # openpyxl writes '<dimension ref="A1:F5" />' or, with lxml, without the space.
+                data, count = re.subn(
+                    rb'<dimension ref="A1:F5"\s*/>', b'<dimension ref="A1"/>', data
+                )
+                assert count == 1
             dst.writestr(item, data)
     assert len(read_all(lying)) == 5
 
