@@ -86,10 +86,9 @@ def import_command(
                 progress=progress,
             )
     except ImportRejected as exc:
+        # The report only: every line starts with "line N:", "row N:" or "file:".
         for problem in exc.report.problems:
             click.echo(_tagged(problem), err=True)
-        errors = len(exc.report.errors)
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}; nothing was imported", err=True)
         sys.exit(1)
     except DomainError as exc:
         fail(str(exc.message))

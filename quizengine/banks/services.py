@@ -59,8 +59,16 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 Action = Literal["new", "update", "unchanged"]
 
 
+# Path segments of the bank pages that a bank's slug must not shadow.
+_RESERVED_SLUGS = frozenset({"new", "upload"})
+
+
 def valid_slug(slug: str) -> bool:
-    return len(slug) <= SLUG_MAX_LENGTH and _SLUG.fullmatch(slug) is not None
+    return (
+        len(slug) <= SLUG_MAX_LENGTH
+        and _SLUG.fullmatch(slug) is not None
+        and slug not in _RESERVED_SLUGS
+    )
 
 
 def create_bank(session: Session, *, slug: str, title: str, clock: Clock) -> Bank:

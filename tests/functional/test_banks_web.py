@@ -323,6 +323,11 @@ def test_a_new_bank_can_be_created_empty(
         "/organiser/banks/new", data={"csrf_token": token, "slug": "Luật Công Đoàn", "title": "X"}
     )
     assert bad.status_code == 400 and "chữ thường không dấu" in bad.get_data(as_text=True)
+    # A slug that would hide one of the bank pages.
+    shadow = client.post(
+        "/organiser/banks/new", data={"csrf_token": token, "slug": "upload", "title": "X"}
+    )
+    assert shadow.status_code == 400
     assert count(db_session, Bank) == 1
 
 
