@@ -96,7 +96,7 @@ def truth_in_force(session: Session, round_: Round, now: datetime) -> int | None
     return prediction_truth(session, round_) if truth_is_due(round_, now) else None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built once per contestant in a rebuild, cheaply
 class BestRow:
     """A contestant's best attempt with what the ladder, the boards and the tallies need."""
 

@@ -44,8 +44,8 @@ from quizengine.store import Store, StoreUnavailable, keys
 log = logging.getLogger(__name__)
 
 MAX_LIMIT = 100
-# Board keys outlive the "built" marker by being refreshed on writes; the marker is only
-# set by rebuilds, so it expires first and the next reader rebuilds the round.
+# Board keys outlive the "built" marker: it is set only by rebuilds, an hour shorter, while
+# writes refresh the keys; so it expires first and the next reader rebuilds the round.
 _TTL = keys.BOARD_TTL
 _SCORE = 0.0  # every member has the same score: the ladder lives in the member
 
@@ -188,9 +188,13 @@ def _build(session: Session, store: Store, round_: Round, now: datetime) -> tupl
     zsets: dict[str, dict[str, float]] = dict(boards)
     for key, attr in zip(tally_keys, ("participants", "attempts", "points"), strict=True):
         zsets[key] = {group: float(getattr(t, attr)) for group, t in tallies.items()}
+    marker = phase.marker()
     store.replace_keys(
-        zsets, {keys.board_best(rid): best}, {keys.board_built(rid): phase.marker()}, ttl=_TTL
+        zsets, {keys.board_best(rid): best}, {keys.board_built(rid): marker}, ttl=_TTL
     )
+    # The marker expires an hour before the keys it describes (unless a write refreshed
+    # them later still), so a reader never sees it over an expired board.
+    store.set(keys.board_built(rid), marker, ttl=_TTL - 3600)
     # Contestants recorded while we read: their records may have gone to the old keys.
     for user_id in store.hgetall(keys.board_pending(rid)):
         _record_user(session, store, round_, int(user_id), phase)
