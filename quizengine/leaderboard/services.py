@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,7 +180,9 @@ def _build(session: Session, store: Store, round_: Round, now: datetime) -> tupl
         boards[keys.board(rid, b.id)] = {}
     best: dict[str, str] = {}
     steps = list(phase.steps)
-    for row in rows:
+    for n, row in enumerate(rows):
+        if n % 5000 == 4999:
+            time.sleep(0)  # a rebuild is CPU work: let a gevent worker serve others meanwhile
         member = encode(row.standing, steps, truth)
         boards.setdefault(keys.board(rid, row.board_id), {})[member] = _SCORE
         best[str(row.user_id)] = f"{member}|{row.points}|{row.attempts}"
