@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from quizengine.accounts.validation import phone_key
+from quizengine.accounts.validation import FieldInvalid, clean_unit_code, is_row_id, phone_key
 from quizengine.banks.fileformat import search_fold
 from quizengine.models import Role, Unit, User
 
@@ -109,9 +109,11 @@ def _load_tree(session: Session) -> _Tree:
 
 
 def find_unit(session: Session, code: str | None) -> Unit | None:
-    if not code:
+    try:
+        clean = clean_unit_code(code)
+    except FieldInvalid:  # not a code at all (and PostgreSQL refuses NUL in a query)
         return None
-    return session.scalar(select(Unit).where(Unit.code == code.strip()))
+    return session.scalar(select(Unit).where(Unit.code == clean))
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,8 @@ def search_users(
 ) -> UserPage:
     """Organisers' user search: by phone (any part), name (with or without diacritics)."""
     conditions = []
-    text = " ".join((query or "").split())
+    # Printable text only: a NUL (from a crafted URL) would make PostgreSQL refuse the query.
+    text = " ".join("".join(c for c in (query or "") if c.isprintable() or c.isspace()).split())
     if text:
         folded = search_fold(text)
         matches = [
@@ -282,11 +285,13 @@ def search_users(
 
 
 def get_user(session: Session, user_id: int) -> User | None:
+    if not is_row_id(user_id):
+        return None
     return session.scalar(select(User).options(joinedload(User.unit)).where(User.id == user_id))
 
 
 def get_unit(session: Session, unit_id: int) -> Unit | None:
-    return session.get(Unit, unit_id)
+    return session.get(Unit, unit_id) if is_row_id(unit_id) else None
 
 
 def unit_path(session: Session, unit: Unit) -> list[Unit]:

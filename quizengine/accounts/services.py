@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from gevent import get_hub, monkey  # type: ignore[import-untyped]
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from quizengine.accounts.validation import (
     clean_password,
     clean_phone,
     clean_unit_code,
+    is_row_id,
 )
 from quizengine.banks.fileformat import search_fold
 from quizengine.clock import Clock
@@ -100,6 +102,19 @@ class FieldErrorCollector:
 def hash_password(password: str) -> str:
     """werkzeug's default: salted scrypt (N=2^15, r=8, p=1)."""
     return generate_password_hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """check_password_hash, run off the event loop under gunicorn's gevent workers.
+
+    scrypt costs ~100 ms of CPU and releases the GIL. Inline, it froze the whole worker:
+    when a round opened and hundreds of phones signed in at once (bench/spike), every
+    other request of that worker queued behind the logins until the pool timed out (500s).
+    In the hub's thread pool the worker keeps serving meanwhile.
+    """
+    if monkey.is_module_patched("threading"):
+        return bool(get_hub().threadpool.apply(check_password_hash, (password_hash, password)))
+    return check_password_hash(password_hash, password)
 
 
 @cache
@@ -287,9 +302,9 @@ def authenticate(
         raise FieldErrors({"phone": exc.message}) from exc
     user = session.scalar(select(User).where(User.phone == phone_number))
     if user is None:
-        check_password_hash(_decoy_hash(), password or "")
+        password_matches(_decoy_hash(), password or "")
         raise LoginFailed()
-    if not password or not check_password_hash(user.password_hash, password):
+    if not password or not password_matches(user.password_hash, password):
         raise LoginFailed()
     user.last_login_at = clock.now()
     session.flush()
@@ -304,7 +319,7 @@ def change_password(
     new_password: str | None,
     confirm: str | None,
 ) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound()
     errors = FieldErrorCollector()
@@ -325,7 +340,7 @@ def change_password(
 
 def reset_password(session: Session, *, user_id: int) -> tuple[User, str]:
     """Give the user a temporary password to change at the next sign-in; return it once."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound()
     temporary = generate_temporary_password()

@@ -28,6 +28,7 @@ from quizengine.accounts.validation import (
     clean_unit_code,
     clean_unit_name,
     clean_unit_short_name,
+    is_row_id,
 )
 from quizengine.clock import Clock
 from quizengine.errors import Invalid, NotFound
@@ -89,7 +90,7 @@ def _check_parent(
 ) -> Unit | None:
     if parent_id is None:
         return None
-    parent = session.get(Unit, parent_id)
+    parent = session.get(Unit, parent_id) if is_row_id(parent_id) else None
     if parent is None:
         errors.refuse("parent", _l("Không tìm thấy đơn vị cấp trên đã chọn."))
         return None
@@ -155,7 +156,7 @@ def update_unit(
     members: str | int | None = None,
 ) -> Unit:
     """Rename and/or move a unit. Its code stays: it is printed in links and QR codes."""
-    unit = session.get(Unit, unit_id)
+    unit = session.get(Unit, unit_id) if is_row_id(unit_id) else None
     if unit is None:
         raise NotFound()
     errors = FieldErrorCollector()

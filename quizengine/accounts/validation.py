@@ -34,6 +34,7 @@ __all__ = [
     "clean_unit_code",
     "clean_unit_name",
     "clean_unit_short_name",
+    "is_row_id",
     "mask_national_id",
     "mask_phone",
     "phone_key",
@@ -59,6 +60,14 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _WHITESPACE_CONTROLS = frozenset("\t\n\r")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]+")
 _UNIT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+
+
+# PostgreSQL's integer: an id in a URL beyond it is simply not found (not a query error).
+ROW_ID_MAX = 2**31 - 1
+
+
+def is_row_id(value: int | None) -> bool:
+    return value is not None and 0 < value <= ROW_ID_MAX
 
 
 class FieldInvalid(ValueError):

@@ -164,7 +164,12 @@ def _end_sessions_of_replaced_passwords() -> None:
     Sessions carry a fingerprint of the password hash they signed in with. (A session
     restored from a remember-me cookie has none and is let through; see the report.)
     """
-    if request.endpoint == "static" or _STAMP_KEY not in cookie_session:
+    if _STAMP_KEY not in cookie_session:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "access_policy", "public") == "public":
+        # Public pages and static files do not need the user; do not load it for them
+        # (guarded views load it anyway, so for them the check costs no query).
         return
     if current_user.is_authenticated and cookie_session[_STAMP_KEY] != _password_stamp(
         current_user
@@ -367,11 +372,15 @@ def reset_password(user_id: int) -> Response:
 
 def _unit_form_values(form: UnitForm) -> dict[str, Any]:
     raw_parent = (form.parent.data or "").strip()
+    parent_id: int | None = None
+    if raw_parent:
+        # Anything but an id from the list is a unit that does not exist (-1), not a root.
+        parent_id = int(raw_parent) if raw_parent.isascii() and raw_parent.isdigit() else -1
     return {
         "name": form.name.data,
         "short_name": form.short_name.data,
         "members": form.members.data,
-        "parent_id": int(raw_parent) if raw_parent.isdigit() else None,
+        "parent_id": parent_id,
     }
 
 

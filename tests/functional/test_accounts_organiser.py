@@ -358,3 +358,52 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(
     assert response.status_code == 302
     assert here.get("/account").status_code == 200
     assert elsewhere.get("/account").status_code == 302
+
+
+def test_crafted_search_parameters_are_harmless(
+    organiser_client: FlaskClient, tree: dict[str, Unit]
+) -> None:
+    for query in (
+        "q=%00",
+        "unit=%00",
+        "q=%25_%5C",
+        "page=-5",
+        "page=abc",
+        "role=root",
+        "unit=CS%20MAY",
+    ):
+        assert organiser_client.get(f"/organiser/users?{query}").status_code == 200, query
+
+
+def test_a_parent_that_is_not_in_the_list_is_refused(
+    organiser_client: FlaskClient, tree: dict[str, Unit]
+) -> None:
+    token = csrf(organiser_client, "/organiser/units")
+    for parent in ("abc", "99999999", "-3", "٣"):
+        html = organiser_client.post(
+            "/organiser/units",
+            data={"csrf_token": token, "code": "NEW", "name": "Mới", "parent": parent},
+        ).get_data(as_text=True)
+        assert 'id="parent-error"' in html, parent
+
+
+def test_ids_beyond_the_database_integer_are_not_found(
+    organiser_client: FlaskClient, tree: dict[str, Unit]
+) -> None:
+    huge = 10**20
+    for path in (
+        f"/organiser/users/{huge}",
+        f"/organiser/units/{huge}",
+        f"/organiser/units/{huge}/qr.svg",
+    ):
+        assert organiser_client.get(path).status_code == 404, path
+    token = csrf(organiser_client, "/organiser/units")
+    reset = organiser_client.post(
+        f"/organiser/users/{huge}/reset-password", data={"csrf_token": token}
+    )
+    assert reset.status_code == 404
+    html = organiser_client.post(
+        "/organiser/units",
+        data={"csrf_token": token, "code": "NEW", "name": "Mới", "parent": str(huge)},
+    ).get_data(as_text=True)
+    assert 'id="parent-error"' in html
