@@ -9,7 +9,6 @@ import sys
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from quizengine import create_app
 from quizengine.config import ConfigError, Settings, normalise_database_url
 from tests.conftest import ROOT
 
@@ -122,11 +121,15 @@ def test_healthz_is_json(client: FlaskClient) -> None:
 
 
 def test_create_app_accepts_a_config_mapping(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-        }
+    # In a child process: a second create_app() here would re-point the shared limiter.
+    code = (
+        "from quizengine import create_app; "
+        f"app = create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/x.db', 'SECRET_KEY': 'k', "
+        f"'INSTANCE_PATH': '{tmp_path}'}}); "
+        "print(app.config['SECRET_KEY'], app.template_folder)"
     )
-    assert app.config["SECRET_KEY"] == "k"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["k", "../templates"]
