@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from quizengine import db as db_module
 from quizengine.access import is_api_request
@@ -127,6 +128,8 @@ def create_app(
         to_local(value).strftime(fmt) if value else ""
     )
 
+    # Ids are PostgreSQL integers: a larger number in a URL is a 404, not a query error.
+    app.url_map.converters["int"] = DatabaseIdConverter
     _register_blueprints(app)
     register_commands(app)
     register_error_handlers(app)
@@ -149,6 +152,12 @@ def _warn_once_when_serving(app: Flask) -> None:
                 "REDIS_URL is not set: leaderboards and rate limits live in this process's "
                 "memory. Fine for one process; set REDIS_URL before running several."
             )
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -133,3 +133,9 @@ def test_create_app_accepts_a_config_mapping(tmp_path) -> None:  # type: ignore[
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["k", "../templates"]
+
+
+def test_an_id_beyond_the_database_integer_range_is_not_found(client: FlaskClient) -> None:
+    response = client.get("/api/v1/rounds/99999999999/leaderboard")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
