@@ -14,7 +14,7 @@
   var offset = Date.parse(D.now) - Date.now();
   var deadline = Date.parse(A.deadline);
   var cur = D.screen, done = false, over = false, retryTimer = null, delay = 1000, lastOk = false;
-  var said5 = false, said1 = false;
+  var said5 = false, said1 = false, notice = "";
 
   function $(id) { return document.getElementById(id); }
   function fill(s, o) { for (var k in o) s = s.split("{" + k + "}").join(o[k]); return s; }
@@ -94,7 +94,7 @@
     }
     var status = $("save-status"), waiting = has(pending) || store.p !== null;
     status.className = "status " + (waiting || over ? "pending" : lastOk ? "saved" : "");
-    status.textContent = over ? T.timeUp : waiting ? T.unsaved : lastOk ? T.saved : "";
+    status.textContent = over ? T.timeUp : notice || (waiting ? T.unsaved : lastOk ? T.saved : "");
   }
 
   /* ---------- saving ---------- */
@@ -111,7 +111,7 @@
     return r.json().then(function (body) { return body; }, function () { return {}; }).then(function (body) {
       if (r.status === 409) { finishUp(); return true; }
       if (r.status === 400) { $(cur === "finish" ? "finish-error" : "save-status").textContent = body.message || ""; return true; }
-      if (r.status === 401 || r.status === 403) $("save-status").textContent = T.relogin;
+      if (r.status === 401 || r.status === 403) { notice = T.relogin; refreshToken(); }
       return false;
     });
   }
@@ -127,8 +127,17 @@
     }, function () { inflight[qid] = false; retry(); });
   }
 
+  // The session may have been renewed in another tab: take the page's current CSRF token.
+  function refreshToken() {
+    fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
+      var m = /name="csrf-token" content="([^"]+)"/.exec(html);
+      if (m) csrf = m[1];
+    }, function () { /* offline: the next retry tries again */ });
+  }
+
   function acked(qid, keys) {
     delay = 1000;
+    notice = "";
     lastOk = true;
     if (same(pending[qid], keys)) delete pending[qid];
     persist();
