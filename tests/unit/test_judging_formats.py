@@ -7,10 +7,13 @@ import hashlib
 import io
 from datetime import UTC, datetime
 from fractions import Fraction
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from quizengine.judging import pdf
 from quizengine.judging.canonical import ResultRow, canonical_hash, canonical_lines
 from quizengine.judging.exports import (
     csv_text_chunks,
@@ -159,3 +162,15 @@ def test_unit_ranking_formulas_and_ties() -> None:
     assert [(u.tally.code, u.score_text) for u in with_points] == [("B", "50"), ("A", "20")]
     assert format_score(Fraction(100, 3)) == "33,33"
     assert rank_units([a], "none", [1, 1, 1, 1]) == []
+
+
+def test_a_missing_pdf_font_fails_with_a_message_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(pdf.FONT_ENV, str(tmp_path / "none.ttf"))
+    with pytest.raises(pdf.PdfFontMissing, match="is not a file"):
+        pdf.find_fonts()
+    monkeypatch.delenv(pdf.FONT_ENV)
+    monkeypatch.setattr(pdf, "_FONT_CANDIDATES", ((str(tmp_path / "x.ttf"), ""),))
+    with pytest.raises(pdf.PdfFontMissing, match="fonts-dejavu-core"):
+        pdf.find_fonts()
