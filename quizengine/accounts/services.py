@@ -9,6 +9,7 @@ input, and the CLI prints the same messages.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -102,6 +103,18 @@ class FieldErrorCollector:
 def hash_password(password: str) -> str:
     """werkzeug's default: salted scrypt (N=2^15, r=8, p=1)."""
     return generate_password_hash(password)
+
+
+# Sign-ins checking a password at once, per process. The others wait for a slot BEFORE
+# touching the database: a login storm then queues instead of holding every pooled
+# connection through ~100 ms of scrypt each (500s: "QueuePool limit reached").
+PASSWORD_CHECK_SLOTS = 2
+
+
+@cache
+def _password_check_slots() -> threading.BoundedSemaphore:
+    # Made on first use, after gunicorn's gevent worker has patched threading.
+    return threading.BoundedSemaphore(PASSWORD_CHECK_SLOTS)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
@@ -300,12 +313,13 @@ def authenticate(
         phone_number = clean_phone(phone)
     except FieldInvalid as exc:
         raise FieldErrors({"phone": exc.message}) from exc
-    user = session.scalar(select(User).where(User.phone == phone_number))
-    if user is None:
-        password_matches(_decoy_hash(), password or "")
-        raise LoginFailed()
-    if not password or not password_matches(user.password_hash, password):
-        raise LoginFailed()
+    with _password_check_slots():
+        user = session.scalar(select(User).where(User.phone == phone_number))
+        if user is None:
+            password_matches(_decoy_hash(), password or "")
+            raise LoginFailed()
+        if not password or not password_matches(user.password_hash, password):
+            raise LoginFailed()
     user.last_login_at = clock.now()
     session.flush()
     return user
