@@ -108,6 +108,11 @@ def finished_in(session: Session) -> list[Attempt]:
     return finished
 
 
+def has_finished(session: Session) -> bool:
+    """Whether this transaction finalised an attempt (worth committing even on a refusal)."""
+    return bool(session.info.get(_FINISHED_KEY))
+
+
 def _note_finished(session: Session, attempt: Attempt) -> None:
     session.info.setdefault(_FINISHED_KEY, []).append(attempt)
 

@@ -99,10 +99,13 @@ def _commit() -> None:
         record_result(db, store, attempt)
 
 
-def _commit_finalised(exc: DomainError) -> None:
-    """A refusal that finalised the attempt first (time ran out): keep that, then refuse."""
-    if exc.details.get("finalized") is not None:
+def _keep_finalised() -> None:
+    """A refusal after an attempt was finalised on the way (its time ran out): keep that
+    finalisation, drop the rest."""
+    if services.has_finished(session()):
         _commit()
+    else:
+        session().rollback()
 
 
 def _json_body() -> dict[str, Any]:
@@ -153,19 +156,23 @@ def _result_payload(attempt: Attempt) -> dict[str, Any]:
 @contestant_only
 def api_start(round_id: int) -> tuple[Response, int]:
     body = _json_body()
-    result = services.start_attempt(
-        session(),
-        round_id=round_id,
-        user_id=_user_id(),
-        clock=current_clock(),
-        store=current_store(),
-        pools=_pools(),
-        grace_seconds=_grace(),
-        board=_optional_text(body.get("board")),
-        access_code=_optional_text(body.get("access_code")),
-        ip=client_ip(),
-        user_agent=_user_agent(),
-    )
+    try:
+        result = services.start_attempt(
+            session(),
+            round_id=round_id,
+            user_id=_user_id(),
+            clock=current_clock(),
+            store=current_store(),
+            pools=_pools(),
+            grace_seconds=_grace(),
+            board=_optional_text(body.get("board")),
+            access_code=_optional_text(body.get("access_code")),
+            ip=client_ip(),
+            user_agent=_user_agent(),
+        )
+    except DomainError:
+        _keep_finalised()
+        raise
     _commit()
     sheet = _sheet_of(result)
     return jsonify(queries.attempt_payload(result.attempt, sheet)), 201 if result.created else 200
@@ -207,8 +214,8 @@ def api_save_answer(attempt_id: int, question_id: int) -> Response:
             ip=client_ip(),
             user_agent=_user_agent(),
         )
-    except DeadlinePassed as exc:
-        _commit_finalised(exc)
+    except DeadlinePassed:
+        _keep_finalised()
         raise
     _commit()
     return jsonify({"saved": True})
@@ -231,8 +238,8 @@ def api_save_prediction(attempt_id: int) -> Response:
             clock=current_clock(),
             grace_seconds=_grace(),
         )
-    except DeadlinePassed as exc:
-        _commit_finalised(exc)
+    except DeadlinePassed:
+        _keep_finalised()
         raise
     _commit()
     return jsonify({"saved": True})
@@ -298,7 +305,7 @@ def start(round_id: int) -> WerkzeugResponse:
     except (Invalid, Forbidden, Conflict) as exc:
         # Back to the contest page's form with the reason (wrong code, no board, no attempts
         # left, round closed); the refusal page only when there is no contest page.
-        session().rollback()
+        _keep_finalised()
         contest_id = queries.contest_id_of_round(session(), round_id)
         if contest_id is None or "contests.show" not in current_app.view_functions:
             raise
@@ -361,8 +368,8 @@ def answer(attempt_id: int, n: int) -> WerkzeugResponse:
                 user_agent=_user_agent(),
             )
             _commit()
-    except DeadlinePassed as exc:
-        _commit_finalised(exc)
+    except DeadlinePassed:
+        _keep_finalised()
         flash(_("Đã hết giờ làm bài. Bài thi được chấm với các câu trả lời đã lưu."), "error")
         return _to_result(attempt_id)
     except AlreadySubmitted:
@@ -423,8 +430,8 @@ def finish_post(attempt_id: int) -> WerkzeugResponse:
             )
             _commit()
             flash(_("Đã lưu câu trả lời dự đoán."), "success")
-    except DeadlinePassed as exc:
-        _commit_finalised(exc)
+    except DeadlinePassed:
+        _keep_finalised()
         return _to_result(attempt_id)
     except AlreadySubmitted:
         return _to_result(attempt_id)

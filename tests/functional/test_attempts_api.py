@@ -724,3 +724,18 @@ def test_answer_saves_are_limited_per_attempt_not_per_address(
     assert not any("attempt" in s for s in seen), seen
     # Same address (a factory behind one IP), another contestant: not limited.
     assert b.answer(theirs["attempt_id"], qb, ["A"]).status_code == 200
+
+
+def test_a_refused_start_still_keeps_the_expired_attempt_it_finalised(
+    client: FlaskClient, db_session: Session, clock: FrozenClock
+) -> None:
+    rnd = make_round(db_session, draw=2, minutes=1, attempts_allowed=1)
+    user = make_contestant(db_session)
+    db_session.commit()
+    api = Api(client, user)
+    aid = api.start(rnd.id).get_json()["attempt_id"]
+    clock.advance(minutes=2)
+    refused = api.start(rnd.id)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == "attempts_exhausted"
+    assert db_session.scalar(select(Attempt.status).where(Attempt.id == aid)) == "expired"
