@@ -9,7 +9,8 @@ draw then probes random positions of it — O(questions drawn) per start (see dr
 Freshness: a pool is tagged with its bank's generation token from the store
 (``keys.draw_pool_token``, TTL ``keys.DRAW_POOL_TTL``). A draw reads the token (one store
 GET) and rebuilds the pool when it changed or expired, so every process picks up a bank
-edit within the TTL, or at once after ``invalidate_bank``. Removals are also safe before
+edit within the TTL, or at once after the banks announce a change
+(``quizengine.banks.services.announce_bank_changed``). Removals are also safe before
 that: the service re-checks the drawn questions (active, same bank, same filters) in the
 query that loads them and redraws if one no longer qualifies. Without the store (Redis
 down) pools fall back to a local age limit.
@@ -17,7 +18,6 @@ down) pools fall back to a local age limit.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import threading
 import time
@@ -44,12 +44,6 @@ class _Pool:
     ids: array[int]
     token: str | None
     built_at: float
-
-
-def invalidate_bank(store: Store, bank_id: int) -> None:
-    """Make every process rebuild this bank's pools on its next draw (call after a bank edit)."""
-    with contextlib.suppress(StoreUnavailable):
-        store.delete(keys.draw_pool_token(bank_id))
 
 
 def eligible_ids(session: Session, key: PoolKey) -> array[int]:

@@ -24,12 +24,17 @@ from flask.cli import with_appcontext
 from quizengine.banks.estimate import estimate_rows
 from quizengine.banks.export import export_bank
 from quizengine.banks.queries import bank_lines
-from quizengine.banks.services import ImportRejected, ImportReport, import_bank
+from quizengine.banks.services import (
+    ImportRejected,
+    ImportReport,
+    announce_bank_changed,
+    import_bank,
+)
 from quizengine.config import Settings
 from quizengine.console import fail
 from quizengine.db import database
 from quizengine.errors import DomainError, NotFound
-from quizengine.extensions import current_clock
+from quizengine.extensions import current_clock, current_store
 
 # Files with more rows than this get a progress bar on stderr.
 PROGRESS_FROM_ROWS = 3000
@@ -92,6 +97,8 @@ def import_command(
         sys.exit(1)
     except DomainError as exc:
         fail(str(exc.message))
+    if not dry_run and report.bank_id is not None:
+        announce_bank_changed(current_store(), report.bank_id)
     for problem in report.warnings:
         click.echo(_tagged(problem), err=True)
     if dry_run:

@@ -15,6 +15,7 @@ that, so its summary is the one a real import would print.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ from quizengine.banks.versions import (
 from quizengine.clock import Clock
 from quizengine.errors import Invalid
 from quizengine.models import Bank, Question, QuestionVersion
+from quizengine.store import Store, StoreUnavailable, keys
 from quizengine.tabular import DEFAULT_MAX_BYTES, TableFileError, open_table
 
 __all__ = [
@@ -624,3 +626,14 @@ def _wording_values(q: ParsedQuestion) -> dict[str, Any]:
         "explanation": q.explanation,
         "legal_basis": q.legal_basis,
     }
+
+
+def announce_bank_changed(store: Store, bank_id: int) -> None:
+    """Tell every app process that a bank's drawable questions changed (call after the commit).
+
+    Attempts keep each bank's eligible question ids in memory for fast draws; dropping the
+    bank's token makes every process re-read them on its next draw instead of within the
+    token's lifetime. Redis trouble only delays that: draws re-check every question anyway.
+    """
+    with contextlib.suppress(StoreUnavailable):
+        store.delete(keys.draw_pool_token(bank_id))

@@ -45,7 +45,7 @@ from quizengine.banks.uploads import PendingUpload, UploadStore
 from quizengine.config import Settings
 from quizengine.db import session
 from quizengine.errors import Invalid, NotFound
-from quizengine.extensions import current_clock
+from quizengine.extensions import current_clock, current_store
 
 bp = Blueprint("banks", __name__, url_prefix="/organiser/banks")
 
@@ -285,6 +285,8 @@ def confirm(token: str) -> BaseResponse:
         flash(_("Tệp có lỗi nên chưa nhập câu hỏi nào. Xem báo cáo bên dưới."), "error")
         return redirect(url_for("banks.preview", token=token))
     session().commit()
+    if report.bank_id is not None:
+        services.announce_bank_changed(current_store(), report.bank_id)
     _forget(token)
     flash(
         _(
@@ -326,6 +328,7 @@ def new_question(slug: str) -> str | BaseResponse | tuple[str, int]:
             apply_errors(form, exc)
         else:
             session().commit()
+            services.announce_bank_changed(current_store(), bank.id)
             flash(_("Đã thêm câu hỏi."), "success")
             return redirect(url_for("banks.show", slug=slug))
     status = 400 if form.errors or form.form_errors else 200
@@ -356,6 +359,7 @@ def edit_question(slug: str, question_id: int) -> str | BaseResponse | tuple[str
             apply_errors(form, exc)
         else:
             session().commit()
+            services.announce_bank_changed(current_store(), bank.id)
             messages = {
                 "unchanged": _("Không có thay đổi nào."),
                 "edited_in_place": _("Đã lưu câu hỏi."),
@@ -385,6 +389,7 @@ def _set_active(slug: str, question_id: int, active: bool) -> BaseResponse:
         clock=current_clock(),
     )
     session().commit()
+    services.announce_bank_changed(current_store(), bank.id)
     flash(
         _("Đã ngừng dùng câu hỏi; câu hỏi không được rút vào đề mới nữa.")
         if not active

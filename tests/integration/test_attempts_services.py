@@ -11,7 +11,8 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.attempts import services
-from quizengine.attempts.pools import PoolCache, PoolKey, invalidate_bank
+from quizengine.attempts.pools import PoolCache, PoolKey
+from quizengine.banks.services import announce_bank_changed
 from quizengine.clock import FrozenClock
 from quizengine.db import database
 from quizengine.errors import Invalid
@@ -109,7 +110,7 @@ def test_bank_invalidation_makes_new_questions_drawable(
     new = make_question(db_session, bank, text="Câu mới?", options=["a", "b"], correct=[0])
     db_session.commit()
     assert len(pools.pool(db_session, store, key)) == 3  # cached
-    invalidate_bank(store, bank.id)
+    announce_bank_changed(store, bank.id)
     assert new.id in pools.pool(db_session, store, key)
     assert pools.builds == 2
     _start(db_session, rnd.id, user.id, clock, store, pools)
