@@ -132,7 +132,13 @@ def _user_agent() -> str | None:
 def _rank(attempt: Attempt) -> int | None:
     # The attempt is already committed: a store outage must not turn its result into a 500.
     try:
-        return rank_of(session(), current_store(), attempt.round_id, attempt.user_id)
+        return rank_of(
+            session(),
+            current_store(),
+            attempt.round_id,
+            attempt.user_id,
+            now=current_clock().now(),
+        )
     except StoreUnavailable:
         return None
 
