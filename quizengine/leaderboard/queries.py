@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.leaderboard.ladder import Standing, live_steps
 from quizengine.models import Attempt, AttemptStatus, Board, ContestEntry, Round, Unit, User
+from quizengine.models.judging import Disqualification
 
 FINISHED = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
 
@@ -25,14 +26,18 @@ FINISHED = (AttemptStatus.SUBMITTED.value, AttemptStatus.EXPIRED.value)
 def counted(round_id: int) -> ColumnElement[bool]:
     """The attempts that count for a round: finished (submitted or expired), not disqualified.
 
-    Every ranking, truth, tally and rebuild goes through this one condition, so a
-    contestant-level exclusion (judges disqualifying a person) plugs in here as one more
-    term, e.g. ``Attempt.user_id.not_in(select(...excluded users of round_id...))``.
+    Every ranking, truth, tally and rebuild goes through this one condition. A contestant
+    the judges disqualified from the round stays out even with an attempt finished after
+    the decision (judging marks only the attempts that existed then).
     """
     return and_(
         Attempt.round_id == round_id,
         Attempt.status.in_(FINISHED),
         Attempt.disqualified.is_(False),
+        ~exists().where(
+            Disqualification.round_id == round_id,
+            Disqualification.user_id == Attempt.user_id,
+        ),
     )
 
 

@@ -424,3 +424,30 @@ def test_unit_member_counts_are_audited(
         )
         == 0
     )
+
+
+def test_a_disqualified_contestant_stays_off_the_board_after_finishing_another_attempt(
+    app: Flask, db_session: Session, clock: FrozenClock, store: Store
+) -> None:
+    rnd = _tied_round(db_session)
+    cheat = contestant(db_session, "Mạc Văn Gian")
+    take(db_session, rnd, cheat, score=10, prediction=3, duration_s=10)
+    db_session.commit()
+    services.disqualify_contestant(
+        db_session,
+        round_id=rnd.id,
+        user_id=cheat.id,
+        actor=_actor(db_session),
+        reason="Dùng nhiều tài khoản",
+        clock=clock,
+    )
+    db_session.commit()
+
+    # An attempt finished after the decision (it was in progress, or the round reopened).
+    later = take(db_session, rnd, cheat, score=10, prediction=3, duration_s=5)
+    db_session.commit()
+    with app.app_context():
+        lb_services.record_result(db_session, store, later)
+        board = lb_services.board_view(db_session, store, rnd.id, viewer_id=None, now=clock.now())
+        assert "Mạc Văn Gian" not in [e.name for e in board.entries]
+        assert lb_services.rank_of(db_session, store, rnd.id, cheat.id, now=clock.now()) is None
