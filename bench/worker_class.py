@@ -98,7 +98,10 @@ def run(worker_class: str, args: argparse.Namespace) -> dict[str, float]:
     workers = 2 if os.environ.get("REDIS_URL") else 1
     proc = start(worker_class, port, workers)
     stop = threading.Event()
-    slow = [threading.Thread(target=slow_client, args=(port, stop), daemon=True) for _ in range(args.slow)]
+    slow = [
+        threading.Thread(target=slow_client, args=(port, stop), daemon=True)
+        for _ in range(args.slow)
+    ]
     for t in slow:
         t.start()
     time.sleep(1.0)
@@ -127,7 +130,9 @@ def run(worker_class: str, args: argparse.Namespace) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slow", type=int, default=60, help="slow clients trickling headers")
     parser.add_argument("--fast", type=int, default=16, help="fast keep-alive clients")
     parser.add_argument("--seconds", type=float, default=10)
@@ -136,7 +141,8 @@ def main() -> None:
     results = {wc: run(wc, args) for wc in args.classes.split(",")}
     best = max(r["rps"] for r in results.values()) or 1.0
     print(f"{args.slow} slow + {args.fast} fast clients, {args.seconds:.0f} s each")
-    print(f"{'class':<8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs best':>8}")
+    header = ("class", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs best")
+    print("{:<8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}".format(*header))
     for wc, r in results.items():
         print(
             f"{wc:<8} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
