@@ -121,3 +121,18 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def assert_fits_phone(page: object) -> None:
+    """No sideways scrolling at 360 px, measured once the page and its stylesheet have loaded
+    (right after a click the old or an unstyled page may still be what is measured)."""
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    wide = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('body *')]
+        .filter(e => !e.parentElement.closest('.table-wrap')
+                && Math.max(e.getBoundingClientRect().right, e.scrollWidth) > 361)
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+        .slice(0, 8)"""
+    )
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= PHONE["width"], f"page is {width} px wide; widest elements: {wide}"

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.accounts.demo import seed
 from quizengine.clock import SystemClock
-from tests.browser.conftest import PHONE, LiveServer, screenshot
+from tests.browser.conftest import LiveServer, assert_fits_phone, screenshot
 
 
 def test_organiser_edits_units_and_resets_a_password_on_a_phone(
@@ -23,7 +23,7 @@ def test_organiser_edits_units_and_resets_a_password_on_a_phone(
     page.fill("#password", password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(base + "/organiser/units")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_phone(page)
     screenshot(page, "accounts-units")
 
     # Add a grassroots union under the industrial-zone union.
@@ -46,5 +46,5 @@ def test_organiser_edits_units_and_resets_a_password_on_a_phone(
     page.get_by_role("button", name="Tạo mật khẩu tạm thời").click()
     temporary = page.locator("#temporary-password").inner_text().strip()
     assert len(temporary) == 10
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_phone(page)
     screenshot(page, "accounts-temporary-password")

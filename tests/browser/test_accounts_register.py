@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import PHONE, LiveServer, screenshot
+from tests.browser.conftest import PHONE, LiveServer, assert_fits_phone, screenshot
 from tests.factories import make_unit
 
 PASSWORD = "mat-khau-dien-thoai"
@@ -29,10 +29,6 @@ def units(app: Flask, db_session: Session) -> None:
     ):
         make_unit(db_session, code=code, name=name, parent=parent)
     db_session.commit()
-
-
-def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def fill_form(page, phone: str, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +55,7 @@ def test_register_and_sign_in_with_the_unit_search(
 ) -> None:  # type: ignore[no-untyped-def]
     base = live_server.url
     page.goto(base + "/register")
-    no_sideways_scroll(page)
+    assert_fits_phone(page)
     search = page.locator("#unit-filter")
     assert search.is_visible()
     screenshot(page, "accounts-register")
@@ -83,7 +79,7 @@ def test_register_and_sign_in_with_the_unit_search(
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url(base + "/")
     assert page.get_by_text("Đăng ký thành công").is_visible()
-    no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "accounts-registered")
 
     sign_in_again(page, base, "0912345678", "Nguyễn Thị Lan")
@@ -114,7 +110,7 @@ def test_register_and_sign_in_without_javascript(
         page.get_by_role("button", name="Đăng ký").click()
         assert page.locator("#confirm-error").is_visible()
         assert page.locator("#unit").input_value() == "CS-THPT"
-        no_sideways_scroll(page)
+        assert_fits_phone(page)
         screenshot(page, "accounts-register-nojs-error")
         page.fill("#password", PASSWORD)
         page.fill("#confirm", PASSWORD)
@@ -137,7 +133,7 @@ def test_a_units_link_preselects_it_without_javascript(
         page.goto(live_server.url + "/register?unit=CS-GO")
         assert page.locator("#unit").input_value() == "CS-GO"
         page.goto(live_server.url + "/login")
-        no_sideways_scroll(page)
+        assert_fits_phone(page)
         screenshot(page, "accounts-login")
     finally:
         context.close()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.attempts.draw import LetterMap
 from quizengine.models import Attempt, AttemptItem, User
-from tests.browser.conftest import PHONE, LiveServer, screenshot
+from tests.browser.conftest import PHONE, LiveServer, assert_fits_phone, screenshot
 from tests.factories import make_bank, make_contest, make_round, make_unit
 
 pytestmark = pytest.mark.browser
@@ -71,10 +71,6 @@ def _start_from_the_contest_page(page, base: str, contest_id: int) -> int:  # ty
     return int(match.group(1))
 
 
-def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
 def _choose(page, key: str) -> None:  # type: ignore[no-untyped-def]
     page.locator(f"#q-options input[value='{key}']").check()
 
@@ -106,7 +102,7 @@ def test_answers_survive_going_offline_and_the_result_shows_score_and_rank(
     attempt_id = _start_from_the_contest_page(page, base, contest.id)
 
     assert re.fullmatch(r"Còn lại \d+:\d\d", page.locator("#timer").inner_text().strip())
-    _no_sideways_scroll(page)
+    assert_fits_phone(page)
     box = page.locator("#q-options label").first.bounding_box()
     assert box is not None and box["height"] >= 44
     assert page.locator("#next").bounding_box()["height"] >= 44  # type: ignore[index]
@@ -170,7 +166,7 @@ def test_answers_survive_going_offline_and_the_result_shows_score_and_rank(
     assert page.locator("#rank").inner_text() == "1"
     user = db_session.scalars(select(User).where(User.id == attempt.user_id)).one()
     assert user.full_name == "Nguyễn Thị Lan"
-    _no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "attempt-result")
 
 
@@ -236,7 +232,7 @@ def test_the_whole_attempt_works_without_javascript(
             page.wait_for_load_state()
         page.wait_for_url(f"{base}/attempts/{attempt_id}/finish")
         assert page.get_by_text(f"Bạn đã trả lời {QUESTIONS - 1}/{QUESTIONS} câu.").is_visible()
-        _no_sideways_scroll(page)
+        assert_fits_phone(page)
         screenshot(page, "attempt-finish-nojs")
         # Back to the unanswered one by its link, answer it, come back.
         page.locator("#unanswered a").first.click()

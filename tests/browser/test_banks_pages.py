@@ -6,13 +6,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from quizengine.banks.demo import SAMPLES_DIR
-from tests.browser.conftest import PHONE, LiveServer, screenshot
+from tests.browser.conftest import LiveServer, assert_fits_phone, screenshot
 from tests.factories import DEFAULT_PASSWORD, make_organiser
 from tests.integration.test_banks_import import DATA
-
-
-def no_sideways_scroll(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"])
 
 
 def test_organiser_imports_a_bank_from_excel_on_a_phone(
@@ -34,7 +30,7 @@ def test_organiser_imports_a_bank_from_excel_on_a_phone(
     page.wait_for_url(base + "/organiser/banks/upload/*")
     assert page.get_by_text("Dòng 3:").is_visible()
     assert page.get_by_role("button", name="Xác nhận nhập", exact=False).count() == 0
-    assert no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "banks-preview-errors")
 
     page.get_by_role("link", name="Tải lên tệp đã sửa").click()
@@ -43,18 +39,18 @@ def test_organiser_imports_a_bank_from_excel_on_a_phone(
     page.get_by_role("button", name="Tải lên và xem trước").click()
     page.wait_for_url(base + "/organiser/banks/upload/*")
     assert page.get_by_text("Sẽ thêm 64 câu mới").is_visible()
-    assert no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "banks-preview")
 
     page.get_by_role("button", name="Xác nhận nhập 64 câu hỏi").click()
     page.wait_for_url(base + "/organiser/banks/an-toan-ve-sinh-lao-dong")
     assert page.get_by_text("Đã nhập tệp: 64 câu mới").is_visible()
-    assert no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "banks-questions")
 
     page.fill("#q", "huan luyen")
     page.get_by_role("button", name="Lọc").click()
     assert page.locator("#count").inner_text() != "0 câu hỏi"
     page.get_by_role("link", name="Sửa").first.click()
-    assert no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "banks-edit")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from quizengine.clock import to_local
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, assert_fits_phone, screenshot
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_bank,
@@ -59,7 +59,7 @@ def test_contestant_sees_rules_and_a_big_start_button_on_a_phone(
 
     _login(page, live_server, user.phone)
     page.goto(f"{live_server.url}/contests/{contest.id}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_phone(page)
     assert page.get_by_text("Mỗi người thi tối đa 3 lượt").is_visible()
     assert page.get_by_text(to_local(rnd.opens_at).strftime("%d/%m/%Y %H:%M")).first.is_visible()
     start = page.get_by_role("button", name="Bắt đầu làm bài")
@@ -81,7 +81,7 @@ def test_organiser_round_form_fits_a_phone(
     db_session.commit()
     _login(page, live_server, organiser.phone)
     page.goto(f"{live_server.url}/organiser/contests/{contest.id}/rounds/new")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_phone(page)
     screenshot(page, "round-form-organiser")
     page.select_option("select[name='draws-0-bank']", "luat-giao-thong")
     page.fill("input[name='draws-0-count']", "5")
@@ -92,5 +92,5 @@ def test_organiser_round_form_fits_a_phone(
     page.wait_for_load_state()
     assert "/organiser/rounds/" in page.url
     assert page.get_by_text("02/03/2026 10:00").first.is_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_phone(page)
     screenshot(page, "round-overview-organiser")

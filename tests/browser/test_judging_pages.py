@@ -7,22 +7,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from quizengine.models import Round
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, assert_fits_phone, screenshot
 from tests.factories import DEFAULT_PASSWORD, make_judge
 from tests.judging_builders import closed_round, contestant, take, union_tree
 
 pytestmark = pytest.mark.browser
-
-
-def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    wide = page.evaluate(
-        """() => [...document.querySelectorAll('body *')]
-        .filter(e => !e.parentElement.closest('.table-wrap')
-                && Math.max(e.getBoundingClientRect().right, e.scrollWidth) > 361)
-        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
-        .slice(0, 8)"""
-    )
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
 
 
 def test_a_judge_reviews_disqualifies_and_finalises_on_a_phone(
@@ -57,11 +46,11 @@ def test_a_judge_reviews_disqualifies_and_finalises_on_a_phone(
 
     page.goto(f"{live_server.url}/judge/rounds/{rnd.id}")
     assert page.get_by_text("Kết quả tạm thời").first.is_visible()
-    _no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "judging-standings-provisional")
 
     page.goto(f"{live_server.url}/judge/attempts/{cheat.id}")
-    _no_sideways_scroll(page)
+    assert_fits_phone(page)
     form = page.locator("form", has=page.get_by_role("button", name="Loại lượt thi"))
     form.locator("textarea[name=reason]").fill("Thời gian làm bài bất thường, đã xác minh")
     form.get_by_role("button", name="Loại lượt thi").click()
@@ -77,5 +66,5 @@ def test_a_judge_reviews_disqualifies_and_finalises_on_a_phone(
     assert finalised is not None and finalised.result_hash
     assert page.get_by_text(finalised.result_hash).first.is_visible()
     assert page.get_by_text("Trần Văn Gian").first.is_visible()  # under "Đã loại"
-    _no_sideways_scroll(page)
+    assert_fits_phone(page)
     screenshot(page, "judging-standings-final")

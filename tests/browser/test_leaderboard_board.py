@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from quizengine.leaderboard import services
 from quizengine.store import Store
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import LiveServer, assert_fits_phone, screenshot
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import DEFAULT_PASSWORD, make_contestant, make_round, make_unit
 from tests.leaderboard_builders import make_attempt
@@ -66,7 +66,7 @@ def test_board_on_a_phone_highlights_my_line_and_refreshes_itself(
     assert "CĐ THCS Lê Lợi" in my_row.inner_text()
     assert my_row.evaluate("r => getComputedStyle(r).backgroundColor") == "rgb(255, 246, 214)"
     assert "0977000123" not in page.content()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_phone(page)
     my_row.scroll_into_view_if_needed()
     screenshot(page, "leaderboard-board-360")
 
