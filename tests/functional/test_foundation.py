@@ -139,3 +139,8 @@ def test_an_id_beyond_the_database_integer_range_is_not_found(client: FlaskClien
     response = client.get("/api/v1/rounds/99999999999/leaderboard")
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_a_newcomer_finds_registration_on_the_home_page(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/register"' in html and "Đăng ký dự thi" in html
