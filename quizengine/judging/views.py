@@ -7,6 +7,7 @@ Thin: parse the form, call one service, commit, let the live board follow, redir
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -128,87 +129,73 @@ def _reason() -> str:
     return request.form.get("reason", "")
 
 
-@bp.post("/attempts/<int:attempt_id>/disqualify")
-@judge_only
-def disqualify_attempt(attempt_id: int) -> BaseResponse:
-    back = url_for("judging.review", attempt_id=attempt_id)
+def _decide(
+    decision: Callable[..., Any],
+    *,
+    back: str,
+    done: str,
+    **target: int,
+) -> BaseResponse:
+    """Run one judge's decision (with its mandatory reason), commit, refresh the live board."""
     try:
-        attempt = services.disqualify_attempt(
-            session(),
-            attempt_id=attempt_id,
-            actor=_actor(),
-            reason=_reason(),
-            clock=current_clock(),
+        outcome = decision(
+            session(), actor=_actor(), reason=_reason(), clock=current_clock(), **target
         )
     except (Invalid, Conflict) as exc:
         flash(str(exc.message), "error")
         return _back(back)
-    round_id = attempt.round_id
+    round_id = target.get("round_id")
+    if round_id is None:  # an attempt decision: its round is the changed attempt's
+        round_id = outcome.round_id
     _after_change(round_id)
-    flash(_("Đã loại lượt thi #%(id)d.", id=attempt_id), "success")
+    flash(done, "success")
     return _back(back)
+
+
+@bp.post("/attempts/<int:attempt_id>/disqualify")
+@judge_only
+def disqualify_attempt(attempt_id: int) -> BaseResponse:
+    return _decide(
+        services.disqualify_attempt,
+        back=url_for("judging.review", attempt_id=attempt_id),
+        done=_("Đã loại lượt thi #%(id)d.", id=attempt_id),
+        attempt_id=attempt_id,
+    )
 
 
 @bp.post("/attempts/<int:attempt_id>/reinstate")
 @judge_only
 def reinstate_attempt(attempt_id: int) -> BaseResponse:
-    back = url_for("judging.review", attempt_id=attempt_id)
-    try:
-        attempt = services.reinstate_attempt(
-            session(),
-            attempt_id=attempt_id,
-            actor=_actor(),
-            reason=_reason(),
-            clock=current_clock(),
-        )
-    except (Invalid, Conflict) as exc:
-        flash(str(exc.message), "error")
-        return _back(back)
-    _after_change(attempt.round_id)
-    flash(_("Đã khôi phục lượt thi #%(id)d.", id=attempt_id), "success")
-    return _back(back)
+    return _decide(
+        services.reinstate_attempt,
+        back=url_for("judging.review", attempt_id=attempt_id),
+        done=_("Đã khôi phục lượt thi #%(id)d.", id=attempt_id),
+        attempt_id=attempt_id,
+    )
 
 
 @bp.post("/rounds/<int:round_id>/contestants/<int:user_id>/disqualify")
 @judge_only
 def disqualify_contestant(round_id: int, user_id: int) -> BaseResponse:
-    back = url_for("judging.standings", round_id=round_id)
-    try:
-        services.disqualify_contestant(
-            session(),
-            round_id=round_id,
-            user_id=user_id,
-            actor=_actor(),
-            reason=_reason(),
-            clock=current_clock(),
-        )
-    except (Invalid, Conflict) as exc:
-        flash(str(exc.message), "error")
-        return _back(back)
-    _after_change(round_id)
-    flash(_("Đã loại thí sinh khỏi vòng thi."), "success")
-    return _back(back)
+    return _decide(
+        services.disqualify_contestant,
+        back=url_for("judging.standings", round_id=round_id),
+        done=_("Đã loại thí sinh khỏi vòng thi."),
+        round_id=round_id,
+        user_id=user_id,
+    )
 
 
 @bp.post("/rounds/<int:round_id>/contestants/<int:user_id>/reinstate")
 @judge_only
 def reinstate_contestant(round_id: int, user_id: int) -> BaseResponse:
-    back = url_for("judging.standings", round_id=round_id)
-    try:
-        services.reinstate_contestant(
-            session(),
-            round_id=round_id,
-            user_id=user_id,
-            actor=_actor(),
-            reason=_reason(),
-            clock=current_clock(),
-        )
-    except (Invalid, Conflict) as exc:
-        flash(str(exc.message), "error")
-        return _back(back)
-    _after_change(round_id)
-    flash(_("Đã khôi phục thí sinh."), "success")
-    return _back(back)
+    return _decide(
+        services.reinstate_contestant,
+        back=url_for("judging.standings", round_id=round_id),
+        done=_("Đã khôi phục thí sinh."),
+        round_id=round_id,
+        user_id=user_id,
+    )
 
 
 @bp.post("/rounds/<int:round_id>/finalise")
