@@ -8,7 +8,7 @@ Two kinds of load:
   leaderboard a few times, then leaves. Every acknowledged (2xx) save is recorded so the
   benchmark can check that each one is in the database. All of them come from one address
   (127.0.0.1): a factory's workers behind one public IP, so the per-IP caps are exercised.
-- the saturation users (``Starter``, ``AnswerSaver``, ``LeaderboardReader``,
+- the saturation users (``Starter``, ``AnswerSaver``, ``Submitter``, ``LeaderboardReader``,
   ``BaselinePinger``) — a closed loop without think time, the same number of users for
   every endpoint and for the baseline: each user sends its next request as soon as the
   last one returned, so requests/s is the endpoint's capacity on this machine, not the
@@ -323,6 +323,31 @@ class AnswerSaver(_Saturating):
         )
         if 200 <= resp.status_code < 300:
             CONTEXT.acked_saturation += 1
+
+
+class Submitter(_Saturating):
+    """Submits the attempts its contestant started in the start phase, one after another.
+
+    The supply is finite (a contestant submits an attempt once): a user with nothing left
+    stops, so read this endpoint's CPU per request rather than its requests/s."""
+
+    def prepare(self) -> None:
+        self.todo = [a.attempt_id for a in CONTEXT.sat_attempts.get(self.index, [])]
+        if self.n >= len(CONTEXT.identities) > 0:
+            self.todo.reverse()  # a shared contestant: start from the other end
+
+    @task
+    def submit(self) -> None:
+        _stop_if_asked()
+        if not self.todo:
+            raise StopUser()
+        attempt_id = self.todo.pop()
+        self.client.post(
+            f"/api/v1/attempts/{attempt_id}/submit",
+            json={},
+            headers=_cookie_header(self, self.headers),
+            name="submit",
+        )
 
 
 class LeaderboardReader(_Saturating):
