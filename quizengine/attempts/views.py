@@ -6,6 +6,8 @@ for attempts finalised in that transaction, then respond.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import (
@@ -108,6 +110,16 @@ def _keep_finalised() -> None:
         session().rollback()
 
 
+@contextmanager
+def _keeping_finalisation(refusal: type[DomainError]) -> Iterator[None]:
+    """On ``refusal``, keep an expiry finalised on the way, then let the refusal answer."""
+    try:
+        yield
+    except refusal:
+        _keep_finalised()
+        raise
+
+
 def _json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None:
@@ -162,7 +174,7 @@ def _result_payload(attempt: Attempt) -> dict[str, Any]:
 @contestant_only
 def api_start(round_id: int) -> tuple[Response, int]:
     body = _json_body()
-    try:
+    with _keeping_finalisation(DomainError):
         result = services.start_attempt(
             session(),
             round_id=round_id,
@@ -176,9 +188,6 @@ def api_start(round_id: int) -> tuple[Response, int]:
             ip=client_ip(),
             user_agent=_user_agent(),
         )
-    except DomainError:
-        _keep_finalised()
-        raise
     _commit()
     sheet = _sheet_of(result)
     return jsonify(queries.attempt_payload(result.attempt, sheet)), 201 if result.created else 200
@@ -208,7 +217,7 @@ def api_save_answer(attempt_id: int, question_id: int) -> Response:
     choice = body.get("choice")
     if not isinstance(choice, list) or not all(isinstance(k, str) for k in choice):
         raise Invalid(_('Gửi "choice" là danh sách các chữ cái phương án, ví dụ ["B"].'))
-    try:
+    with _keeping_finalisation(DeadlinePassed):
         services.save_answer(
             session(),
             attempt_id=attempt_id,
@@ -220,9 +229,6 @@ def api_save_answer(attempt_id: int, question_id: int) -> Response:
             ip=client_ip(),
             user_agent=_user_agent(),
         )
-    except DeadlinePassed:
-        _keep_finalised()
-        raise
     _commit()
     return jsonify({"saved": True})
 
@@ -235,7 +241,7 @@ def api_save_prediction(attempt_id: int) -> Response:
     body = _json_body()
     if "prediction" not in body:
         raise Invalid(_('Gửi "prediction" là một số nguyên không âm.'))
-    try:
+    with _keeping_finalisation(DeadlinePassed):
         services.save_prediction(
             session(),
             attempt_id=attempt_id,
@@ -244,9 +250,6 @@ def api_save_prediction(attempt_id: int) -> Response:
             clock=current_clock(),
             grace_seconds=_grace(),
         )
-    except DeadlinePassed:
-        _keep_finalised()
-        raise
     _commit()
     return jsonify({"saved": True})
 
