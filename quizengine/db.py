@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -35,6 +36,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
+
+
+def insert_or_skip(session: Session, entity: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` on the session's database (PostgreSQL, SQLite).
+
+    With ``.returning(...)`` it returns no row when a unique constraint already holds one:
+    the race's loser learns it without an error or a savepoint round trip."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(entity).on_conflict_do_nothing()
 
 
 class Database:

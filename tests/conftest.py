@@ -117,6 +117,9 @@ def app(_session_app: Flask) -> Iterator[Flask]:
     """The session's app, with a clean database, store and rate limits for each test."""
     # No app context stays pushed: each test-client request must get its own `g`.
     _session_app.extensions["quizengine.clock"] = SystemClock()
+    # Per-process caches: each test starts without them (ids restart with every test).
+    for cache in ("quizengine.leaderboard.cache", "quizengine.attempts.plans"):
+        _session_app.extensions.pop(cache, None)
     yield _session_app
     _clean_database(_session_app)
     _session_app.extensions["quizengine.store"].flush_prefix()

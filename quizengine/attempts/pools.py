@@ -76,6 +76,15 @@ class PoolCache:
         self._building: dict[PoolKey, threading.Lock] = {}
         self.builds = 0  # how many times a pool was read from the database (tests, metrics)
 
+    def pools(self, session: Session, store: Store, keys_: list[PoolKey]) -> list[array[int]]:
+        """The pools of a round's rules; their banks' tokens read in one store call."""
+        tokens = self._tokens(store, [k.bank_id for k in keys_])
+        found: list[array[int]] = []
+        for key, token in zip(keys_, tokens, strict=True):
+            cached = self._usable(key, token)
+            found.append(cached if cached is not None else self.pool(session, store, key))
+        return found
+
     def pool(self, session: Session, store: Store, key: PoolKey) -> array[int]:
         token = self._token(store, key.bank_id)
         cached = self._usable(key, token)
@@ -123,6 +132,15 @@ class PoolCache:
             return None
         self._store_up = True
         return value
+
+    def _tokens(self, store: Store, bank_ids: list[int]) -> list[str | None]:
+        try:
+            values = store.get_many([keys.draw_pool_token(b) for b in bank_ids])
+        except StoreUnavailable:
+            self._store_up = False
+            return [None] * len(bank_ids)
+        self._store_up = True
+        return values
 
     def _new_token(self, store: Store, bank_id: int) -> str | None:
         token = secrets.token_hex(8)

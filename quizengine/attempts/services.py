@@ -7,8 +7,8 @@ The caller commits once, then updates the live boards for the attempts listed by
 Concurrency, enforced by the database rather than by check-then-insert:
 - one attempt in progress per round and contestant: the partial unique index
   ``uq_attempts_one_in_progress``; numbers 1..K: ``uq_attempts_round_id`` (round, user,
-  number). A start that loses the race gets IntegrityError inside a SAVEPOINT and returns
-  the winner's attempt.
+  number). A start that loses the race inserts nothing (``ON CONFLICT DO NOTHING``) and
+  returns the winner's attempt; so does a contest entry.
 - everything that changes an attempt in progress first takes its row lock
   (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL): a save and a submit of the same attempt
   are serialised, so an acknowledged answer is either graded or refused, never lost; two
@@ -19,6 +19,7 @@ Concurrency, enforced by the database rather than by check-then-insert:
 from __future__ import annotations
 
 import hmac
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,15 +27,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from quizengine.attempts.draw import LetterMap, PoolTooSmall, draw_questions, option_order
 from quizengine.attempts.grading import duration_ms, grade_items
+from quizengine.attempts.plans import PlanCache, RoundPlan
 from quizengine.attempts.pools import PoolCache, PoolKey
 from quizengine.attempts.queries import VersionView
 from quizengine.clock import Clock
+from quizengine.db import insert_or_skip
 from quizengine.errors import (
     AlreadySubmitted,
     AttemptsExhausted,
@@ -50,10 +52,7 @@ from quizengine.models import (
     Attempt,
     AttemptItem,
     AttemptStatus,
-    Board,
-    Contest,
     ContestEntry,
-    DrawRule,
     Question,
     QuestionVersion,
     Round,
@@ -73,11 +72,23 @@ _DRAW_RETRIES = 3
 # --------------------------------------------------------------------------- results
 
 
+@dataclass(frozen=True)
+class NewItem:
+    """A drawn question's row as inserted (the sheet reads it; no ORM entity needed)."""
+
+    position: int
+    question_id: int
+    version_id: int
+    option_order: list[int]
+    points: int
+    chosen: list[int] | None = None
+
+
 @dataclass
 class DrawnQuestion:
     """One drawn question with the version shown (what the start response needs)."""
 
-    item: AttemptItem
+    item: NewItem
     version: VersionView
 
 
@@ -168,6 +179,7 @@ def start_attempt(
     clock: Clock,
     store: Store,
     pools: PoolCache | None = None,
+    plans: PlanCache | None = None,
     grace_seconds: float = 5.0,
     board: str | None = None,
     access_code: str | None = None,
@@ -175,161 +187,195 @@ def start_attempt(
     user_agent: str | None = None,
     rng: random.Random | None = None,
 ) -> StartResult:
-    """Start a new attempt, or return the one in progress (a second tab or device)."""
-    round_ = session.get(Round, round_id)
-    if round_ is None:
+    """Start a new attempt, or return the one in progress (a second tab or device).
+
+    The second busiest request of a round (everyone, at the minute it opens): the round's
+    plan from ``plans`` (a second old at most), the contestant's attempts in one query,
+    the entry, the attempt and all its items in one INSERT each, and races settled by
+    ``ON CONFLICT DO NOTHING`` rather than savepoints."""
+    plan = (plans or PlanCache(0)).plan(session, round_id)
+    if plan is None:
         raise NotFound()
     now = clock.now()
     pools = pools or PoolCache()
     rng = rng or random.Random()
 
     for _ in range(_START_RETRIES):
-        existing = _in_progress(session, round_id, user_id)
-        if existing is not None:
-            if not is_due(existing, now, grace_seconds):
-                return StartResult(existing, created=False)
-            existing = _owned(session, existing.id, user_id, lock=True)
-            if is_due(existing, now, grace_seconds):
-                _finalize_locked(session, [existing], now=now, expired=True)
-        if not round_.opens_at <= now < round_.closes_at:
-            raise RoundNotOpen()
-        entry = _ensure_entry(session, round_.contest_id, user_id, board, access_code, now)
-        used = session.scalar(
-            select(func.coalesce(func.max(Attempt.number), 0)).where(
+        mine = session.execute(
+            select(Attempt.id, Attempt.number, Attempt.status, Attempt.deadline_at).where(
                 Attempt.round_id == round_id, Attempt.user_id == user_id
             )
-        )
-        number = int(used or 0) + 1
-        if number > round_.attempts_allowed:
+        ).all()
+        live = next((a for a in mine if a.status == IN_PROGRESS), None)
+        if live is not None:
+            if now <= live.deadline_at + timedelta(seconds=grace_seconds):
+                return StartResult(_owned(session, live.id, user_id, lock=False), created=False)
+            existing = _owned(session, live.id, user_id, lock=True)
+            if is_due(existing, now, grace_seconds):
+                _finalize_locked(session, [existing], now=now, expired=True)
+        if not plan.opens_at <= now < plan.closes_at:
+            raise RoundNotOpen()
+        board_id = _ensure_entry(session, plan, user_id, board, access_code, now)
+        number = max((a.number for a in mine), default=0) + 1
+        if number > plan.attempts_allowed:
             raise AttemptsExhausted()
-        picked = _draw(session, store, pools, round_, rng)
-        attempt = Attempt(
-            round_id=round_id,
-            user_id=user_id,
-            board_id=entry.board_id,
-            number=number,
-            status=IN_PROGRESS,
-            started_at=now,
-            deadline_at=min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at),
-            total=len(picked),
-            ip=ip,
-            user_agent=(user_agent or "")[:300] or None,
+        picked = _draw(session, store, pools, plan, rng)
+        values: dict[str, Any] = {
+            "round_id": round_id,
+            "user_id": user_id,
+            "board_id": board_id,
+            "number": number,
+            "status": IN_PROGRESS,
+            "started_at": now,
+            "deadline_at": min(
+                now + timedelta(seconds=plan.time_limit_seconds), plan.closes_at
+            ),
+            "total": len(picked),
+            "ip": ip,
+            "user_agent": (user_agent or "")[:300] or None,
+        }
+        attempt_id = session.scalar(
+            insert_or_skip(session, Attempt).values(**values).returning(Attempt.id)
         )
-        try:
-            with session.begin_nested():
-                session.add(attempt)
-                session.flush()
-                drawn = [
-                    DrawnQuestion(
-                        AttemptItem(
-                            attempt_id=attempt.id,
-                            position=position,
-                            question_id=question.id,
-                            version_id=question.version.id,
-                            option_order=option_order(
-                                len(question.version.options), rng, shuffle=round_.shuffle_options
-                            ),
-                            chosen=None,
-                            points=question.points,
-                        ),
-                        question.version,
-                    )
-                    for position, question in enumerate(picked, start=1)
-                ]
-                # One batched INSERT whatever the question count (the rows' ids are not
-                # needed back; the items above are kept only to build the response).
-                session.execute(
-                    insert(AttemptItem),
-                    [
-                        {
-                            "attempt_id": d.item.attempt_id,
-                            "position": d.item.position,
-                            "question_id": d.item.question_id,
-                            "version_id": d.item.version_id,
-                            "option_order": d.item.option_order,
-                            "chosen": None,
-                            "points": d.item.points,
-                        }
-                        for d in drawn
-                    ],
-                )
-        except IntegrityError:
+        if attempt_id is None:
             # Another request won the race (same tab twice, or a second device): resume its
             # attempt, or, if it already finished, go round again (and meet the limit).
             continue
-        return StartResult(attempt, created=True, drawn=drawn)
-    existing = _in_progress(session, round_id, user_id)
-    if existing is not None:
-        return StartResult(existing, created=False)
+        drawn = [
+            DrawnQuestion(
+                NewItem(
+                    position=position,
+                    question_id=question.id,
+                    version_id=question.version.id,
+                    option_order=option_order(
+                        len(question.version.options), rng, shuffle=plan.shuffle_options
+                    ),
+                    points=question.points,
+                ),
+                question.version,
+            )
+            for position, question in enumerate(picked, start=1)
+        ]
+        _insert_items(session, attempt_id, [d.item for d in drawn])
+        created = Attempt(id=attempt_id, **values)
+        make_transient_to_detached(created)  # persistent without reading back what we wrote
+        session.add(created)
+        return StartResult(created, created=True, drawn=drawn)
+    winner = _in_progress(session, round_id, user_id)
+    if winner is not None:
+        return StartResult(winner, created=False)
     raise AttemptsExhausted()
+
+
+def _insert_items(session: Session, attempt_id: int, items: list[NewItem]) -> None:
+    """All drawn items in one statement whatever their number.
+
+    PostgreSQL: one INSERT … SELECT FROM unnest(arrays) — the same short text every time,
+    so psycopg prepares it once per connection; elsewhere a plain executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _INSERT_ITEMS_PG,
+            {
+                "attempt_id": attempt_id,
+                "positions": [i.position for i in items],
+                "questions": [i.question_id for i in items],
+                "versions": [i.version_id for i in items],
+                "orders": [json.dumps(i.option_order) for i in items],
+                "points": [i.points for i in items],
+            },
+        )
+        return
+    session.execute(
+        insert(AttemptItem),
+        [
+            {
+                "attempt_id": attempt_id,
+                "position": i.position,
+                "question_id": i.question_id,
+                "version_id": i.version_id,
+                "option_order": i.option_order,
+                "chosen": None,
+                "points": i.points,
+            }
+            for i in items
+        ],
+    )
+
+
+_INSERT_ITEMS_PG = text(
+    "INSERT INTO attempt_items"
+    " (attempt_id, position, question_id, version_id, option_order, chosen, points)"
+    " SELECT :attempt_id, t.position, t.question_id, t.version_id, t.option_order::jsonb,"
+    " NULL, t.points"
+    " FROM unnest(CAST(:positions AS integer[]), CAST(:questions AS integer[]),"
+    " CAST(:versions AS integer[]), CAST(:orders AS text[]), CAST(:points AS integer[]))"
+    " AS t(position, question_id, version_id, option_order, points)"
+)
 
 
 def _ensure_entry(
     session: Session,
-    contest_id: int,
+    plan: RoundPlan,
     user_id: int,
     board: str | None,
     access_code: str | None,
     now: datetime,
-) -> ContestEntry:
-    entry = session.scalars(
-        select(ContestEntry).where(
-            ContestEntry.contest_id == contest_id, ContestEntry.user_id == user_id
-        )
-    ).one_or_none()
-    if entry is not None:
-        return entry  # the board is fixed and the code was passed on first entry
-    contest = session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFound()
-    if contest.access_code:
+) -> int | None:
+    """The contestant's board in the contest, entering it (code, board) on first start.
+
+    An open contest without boards (the usual one) costs one statement: the INSERT that
+    does nothing when the contestant entered before."""
+    row = {"contest_id": plan.contest_id, "user_id": user_id, "created_at": now}
+    if not plan.access_code and not plan.boards:
+        session.execute(insert_or_skip(session, ContestEntry).values(board_id=None, **row))
+        return None
+    in_contest = (ContestEntry.contest_id == plan.contest_id) & (ContestEntry.user_id == user_id)
+    found = session.execute(select(ContestEntry.board_id).where(in_contest)).first()
+    if found is not None:
+        return found.board_id  # the board is fixed and the code was passed on first entry
+    if plan.access_code:
         given = (access_code or "").strip().casefold().encode()
-        expected = contest.access_code.strip().casefold().encode()
+        expected = plan.access_code.strip().casefold().encode()
         if not hmac.compare_digest(given, expected):
             raise Forbidden(_l("Mã truy cập không đúng. Vui lòng kiểm tra lại mã ban tổ chức gửi."))
+    names = {name: board_id for board_id, name in plan.boards}
     board_id: int | None = None
-    boards = session.scalars(select(Board).where(Board.contest_id == contest_id)).all()
-    if boards:
+    if names:
         wanted = (board or "").strip()
-        match = next((b for b in boards if b.name == wanted), None)
-        if match is None:
+        if wanted not in names:
             raise Invalid(_l("Vui lòng chọn bảng thi của bạn."))
-        board_id = match.id
-    entry = ContestEntry(contest_id=contest_id, user_id=user_id, board_id=board_id, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        entry = session.scalars(
-            select(ContestEntry).where(
-                ContestEntry.contest_id == contest_id, ContestEntry.user_id == user_id
-            )
-        ).one()
-    return entry
+        board_id = names[wanted]
+    entered = session.scalar(
+        insert_or_skip(session, ContestEntry)
+        .values(board_id=board_id, **row)
+        .returning(ContestEntry.id)
+    )
+    if entered is None:  # a second tab entered first: its board stands
+        return session.scalar(select(ContestEntry.board_id).where(in_contest))
+    return board_id
 
 
 def _draw(
-    session: Session, store: Store, pools: PoolCache, round_: Round, rng: random.Random
+    session: Session, store: Store, pools: PoolCache, plan: RoundPlan, rng: random.Random
 ) -> list[_Candidate]:
     """Draw per the round's rules; re-check the drawn questions in the query that loads them."""
-    rules: Sequence[DrawRule] = round_.draw_rules
+    rules = plan.rules
     if not rules:
         raise Invalid(_l("Tuần thi chưa có quy tắc rút câu hỏi; vui lòng báo ban tổ chức."))
-    keys = [PoolKey(r.bank_id, r.difficulty, r.topic) for r in rules]
+    keys = [r.key for r in rules]
     rejected: set[int] = set()
     for attempt_no in range(_DRAW_RETRIES + 1):
         if attempt_no == _DRAW_RETRIES:
             # Still stale after retries: rebuild everything from the database.
             for key in keys:
                 pools.forget(key)
-        pool_ids = [pools.pool(session, store, key) for key in keys]
+        pool_ids = pools.pools(session, store, keys)
         try:
             drawn = draw_questions(
                 pool_ids,
                 [r.count for r in rules],
                 rng,
-                shuffle=round_.shuffle_questions,
+                shuffle=plan.shuffle_questions,
                 exclude=rejected,
             )
         except PoolTooSmall as exc:
@@ -408,38 +454,75 @@ def save_answer(
     grace_seconds: float = 5.0,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> AttemptItem:
-    """Store the letters chosen (``[]`` clears) and append an AnswerEvent. Four statements:
-    lock the attempt, read the item (+ its version's answer count), update, insert."""
+) -> None:
+    """Store the letters chosen (``[]`` clears) and append an AnswerEvent.
+
+    The busiest request of a round (every contestant, every question), so two statements
+    without the ORM's unit of work: lock the attempt and read the item with its version's
+    answer count in one; write the item and the event in one (a data-modifying CTE on
+    PostgreSQL). Anything but a live attempt goes the general way (``_writable``)."""
     now = clock.now()
-    attempt = _writable(session, attempt_id, user_id, now, grace_seconds)
     row = session.execute(
-        select(AttemptItem, QuestionVersion.correct)
-        .join(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
-        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.question_id == question_id)
+        select(
+            Attempt.user_id,
+            Attempt.status,
+            Attempt.deadline_at,
+            AttemptItem.id,
+            AttemptItem.option_order,
+            QuestionVersion.correct,
+        )
+        .select_from(Attempt)
+        .outerjoin(
+            AttemptItem,
+            (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.question_id == question_id),
+        )
+        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
+        .where(Attempt.id == attempt_id)
+        .with_for_update(key_share=True, of=Attempt)
     ).one_or_none()
-    if row is None:
+    if row is None or row.user_id != user_id:
+        raise NotFound()
+    if row.status != IN_PROGRESS or now > row.deadline_at + timedelta(seconds=grace_seconds):
+        _writable(session, attempt_id, user_id, now, grace_seconds)  # raises the refusal
+    if row.id is None:
         raise NotFound(_l("Câu hỏi này không có trong bài thi của bạn."))
-    item, correct = row
-    stored = LetterMap(item.option_order).to_stored(choice)
+    stored = LetterMap(row.option_order).to_stored(choice)
     if stored is None:
         raise Invalid(_l("Phương án không hợp lệ."))
-    if len(stored) > 1 and len(correct) <= 1:
+    if len(stored) > 1 and len(row.correct) <= 1:
         raise Invalid(_l("Câu hỏi này chỉ chọn một phương án."))
-    item.chosen = stored
-    item.answered_at = now
-    session.add(
-        AnswerEvent(
-            attempt_id=attempt.id,
-            question_id=question_id,
-            chosen=stored,
-            at=now,
-            ip=ip,
-            user_agent=(user_agent or "")[:300] or None,
-        )
+    _store_choice(
+        session,
+        item_id=row.id,
+        event={
+            "attempt_id": attempt_id,
+            "question_id": question_id,
+            "chosen": stored,
+            "at": now,
+            "ip": ip,
+            "user_agent": (user_agent or "")[:300] or None,
+        },
     )
-    session.flush()
-    return item
+
+
+def _store_choice(session: Session, *, item_id: int, event: dict[str, Any]) -> None:
+    """Set the item's choice and append its AnswerEvent: one round trip on PostgreSQL."""
+    item_update = (
+        update(AttemptItem)
+        .where(AttemptItem.id == item_id)
+        .values(chosen=event["chosen"], answered_at=event["at"])
+    )
+    event_insert = insert(AnswerEvent).values(**event)
+    if session.get_bind().dialect.name == "postgresql":
+        # A data-modifying WITH runs exactly once, whether or not the INSERT reads it.
+        session.execute(event_insert.add_cte(item_update.returning(AttemptItem.id).cte("item")))
+    else:
+        session.execute(item_update.execution_options(synchronize_session=False))
+        session.execute(event_insert)
+    # Core wrote the row: an AttemptItem this session already holds must be read again.
+    held = session.identity_map.get(session.identity_key(AttemptItem, item_id))
+    if held is not None:
+        session.expire(held)
 
 
 def save_prediction(

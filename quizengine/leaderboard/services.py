@@ -381,27 +381,148 @@ class BoardView:
         }
 
 
+@dataclass(frozen=True)
+class _Outline:
+    """A round's titles and boards: what picking a board needs."""
+
+    contest_id: int
+    round_title: str
+    contest_title: str
+    boards: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class _Top:
+    """The part of a board every viewer sees: its top lines and how they were ranked."""
+
+    entries: list[BoardLine]
+    attempt_ids: dict[int, int]  # attempt id → rank, for lines in the top
+    contestants: int | None
+    final: bool
+    closed: bool
+    phase: Phase | None  # None: ranked by the database (Redis not built yet)
+    truth: int | None
+
+
+class BoardCache:
+    """Per process, for ``seconds``: round outlines and board tops, shared by all viewers.
+
+    A live board read by thousands of phones changes a few times a second at most; each
+    reader still gets their own line fresh (one Redis rank and one row). 0 disables it."""
+
+    def __init__(self, seconds: float, *, max_entries: int = 512) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        hit = self._entries.get(key)
+        if hit is None or time.monotonic() - hit[0] > self.seconds:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # rounds read at once are few: start over, never grow
+        self._entries[key] = (time.monotonic(), value)
+
+
+def _outline(session: Session, round_id: int, cache: BoardCache) -> _Outline:
+    found: _Outline | None = cache.get(("outline", round_id))
+    if found is not None:
+        return found
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound()
+    outline = _Outline(
+        contest_id=round_.contest_id,
+        round_title=round_.title,
+        contest_title=round_.contest.title,
+        boards=tuple((b.id, b.name) for b in queries.contest_boards(session, round_.contest_id)),
+    )
+    cache.put(("outline", round_id), outline)
+    return outline
+
+
 def _pick_board(
-    session: Session, round_: Round, viewer_id: int | None, board_name: str | None
-) -> tuple[int | None, str | None, list[str]]:
-    boards = queries.contest_boards(session, round_.contest_id)
-    names = [b.name for b in boards]
+    session: Session, outline: _Outline, viewer_id: int | None, board_name: str | None
+) -> tuple[int | None, str | None]:
+    boards = outline.boards
     if not boards:
         if board_name:
             raise Invalid(_l("Cuộc thi này không chia bảng."))
-        return None, None, names
+        return None, None
     if board_name:
-        for b in boards:
-            if b.name == board_name:
-                return b.id, b.name, names
+        for board_id, name in boards:
+            if name == board_name:
+                return board_id, name
         raise Invalid(_l("Không có bảng “%(name)s” trong cuộc thi này.", name=board_name))
     mine = (
-        queries.entry_board(session, round_.contest_id, viewer_id)
+        queries.entry_board(session, outline.contest_id, viewer_id)
         if viewer_id is not None
         else None
     )
-    chosen = next((b for b in boards if b.id == mine), boards[0])
-    return chosen.id, chosen.name, names
+    return next((b for b in boards if b[0] == mine), boards[0])
+
+
+def _top(
+    session: Session, store: Store, round_id: int, board_id: int | None, limit: int, at: datetime
+) -> _Top:
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound()
+    top: list[tuple[int, int]] = []  # (rank, attempt id)
+    contestants: int | None = None
+    truth: int | None = None
+    try:
+        phase = _ready(session, store, round_, at)
+        if phase is not None:
+            zkey = keys.board(round_id, board_id)
+            top = [
+                (i + 1, attempt_id_of(m))
+                for i, (m, _) in enumerate(store.zrange(zkey, 0, limit - 1))
+            ]
+            contestants = store.zcard(zkey)
+    except StoreUnavailable as exc:
+        raise LeaderboardUnavailable() from exc
+    if phase is None:
+        truth = queries.truth_in_force(session, round_, at)
+        ranked = queries.ranked_in_db(session, round_id, board_id, truth=truth, limit=limit)
+        top = [(e.rank, e.attempt_id) for e in ranked]
+    shown = queries.display_rows(session, [a for _, a in top])
+    entries = [_line(rank, shown[a]) for rank, a in top if a in shown]
+    return _Top(
+        entries=entries,
+        attempt_ids={a: rank for rank, a in top if a in shown},
+        contestants=contestants,
+        final=round_.finalized_at is not None,
+        closed=at >= round_.closes_at,
+        phase=phase,
+        truth=truth,
+    )
+
+
+def _line(rank: int, row: queries.DisplayRow) -> BoardLine:
+    return BoardLine(rank, row.name, row.unit, row.score, row.duration_ms, row.user_id)
+
+
+def _my_rank(
+    session: Session, store: Store, round_id: int, board_id: int | None, top: _Top, user_id: int
+) -> tuple[int, int] | None:
+    """(rank, attempt id) of the viewer's best attempt, read now, not from the cache."""
+    if top.phase is None:
+        mine = queries.ranked_in_db(session, round_id, board_id, truth=top.truth, user_id=user_id)
+        return (mine[0].rank, mine[0].attempt_id) if mine else None
+    try:
+        member = _my_member(store, round_id, user_id)
+        rank = store.zrank(keys.board(round_id, board_id), member) if member else None
+    except StoreUnavailable as exc:
+        raise LeaderboardUnavailable() from exc
+    if member is None or rank is None:
+        return None
+    return rank + 1, attempt_id_of(member)
 
 
 def board_view(
@@ -413,70 +534,55 @@ def board_view(
     board_name: str | None = None,
     limit: int = 20,
     now: datetime | None = None,
+    cache: BoardCache | None = None,
 ) -> BoardView:
     """Top ``limit`` of a board and the viewer's own line (even outside the top).
 
-    Raises LeaderboardUnavailable when Redis is down (the pages say so; never a 500).
+    With a ``cache``, the top may be up to ``cache.seconds`` old — except that a viewer
+    whose own rank puts them in the top always finds themselves there. Raises
+    LeaderboardUnavailable when Redis is down (the pages say so; never a 500).
     """
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound()
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(_l("Số dòng phải từ 1 đến %(n)d.", n=MAX_LIMIT))
+    cache = cache or BoardCache(0)
     at = _now(now)
-    board_id, board_name, names = _pick_board(session, round_, viewer_id, board_name)
-    top: list[tuple[int, int]] = []  # (rank, attempt id)
-    mine: tuple[int, int] | None = None
-    contestants: int | None = None
-    from_database = False
-    try:
-        phase = _ready(session, store, round_, at)
-        if phase is not None:
-            zkey = keys.board(round_id, board_id)
-            top = [
-                (i + 1, attempt_id_of(m))
-                for i, (m, _) in enumerate(store.zrange(zkey, 0, limit - 1))
-            ]
-            contestants = store.zcard(zkey)
-            if viewer_id is not None:
-                member = _my_member(store, round_id, viewer_id)
-                rank = store.zrank(zkey, member) if member is not None else None
-                if member is not None and rank is not None:
-                    mine = (rank + 1, attempt_id_of(member))
-    except StoreUnavailable as exc:
-        raise LeaderboardUnavailable() from exc
-    if phase is None:
-        from_database = True
-        truth = queries.truth_in_force(session, round_, at)
-        ranked = queries.ranked_in_db(session, round_id, board_id, truth=truth, limit=limit)
-        top = [(e.rank, e.attempt_id) for e in ranked]
-        if viewer_id is not None:
-            me_rows = queries.ranked_in_db(
-                session, round_id, board_id, truth=truth, user_id=viewer_id
-            )
-            mine = (me_rows[0].rank, me_rows[0].attempt_id) if me_rows else None
-    shown = queries.display_rows(session, [a for _, a in top] + ([mine[1]] if mine else []))
-
-    def line(rank: int, attempt_id: int) -> BoardLine | None:
-        row = shown.get(attempt_id)
-        if row is None:
-            return None
-        return BoardLine(rank, row.name, row.unit, row.score, row.duration_ms, row.user_id)
-
-    entries = [ln for ln in (line(r, a) for r, a in top) if ln is not None]
+    outline = _outline(session, round_id, cache)
+    board_id, board_name = _pick_board(session, outline, viewer_id, board_name)
+    top_key = ("top", store.prefix, round_id, board_id, limit)
+    top: _Top | None = None if (store.prefix, round_id) in _dirty else cache.get(top_key)
+    fresh = top is None
+    if top is None:
+        top = _top(session, store, round_id, board_id, limit, at)
+    mine = _my_rank(session, store, round_id, board_id, top, viewer_id) if viewer_id else None
+    stale = not fresh and mine is not None and top.attempt_ids.get(mine[1]) != mine[0]
+    if stale and mine is not None and mine[0] <= limit:
+        # The viewer moved into (or within) the top since it was cached: they must see it.
+        top = _top(session, store, round_id, board_id, limit, at)
+    cache.put(top_key, top)
+    me: BoardLine | None = None
+    if mine is not None:
+        rank, attempt_id = mine
+        in_top = next(
+            (e for e in top.entries if top.attempt_ids.get(attempt_id) == rank == e.rank), None
+        )
+        if in_top is not None:
+            me = in_top
+        else:
+            row = queries.display_rows(session, [attempt_id]).get(attempt_id)
+            me = _line(rank, row) if row is not None else None
     return BoardView(
         round_id=round_id,
-        round_title=round_.title,
-        contest_title=round_.contest.title,
-        final=round_.finalized_at is not None,
-        closed=at >= round_.closes_at,
+        round_title=outline.round_title,
+        contest_title=outline.contest_title,
+        final=top.final,
+        closed=top.closed,
         board_id=board_id,
         board_name=board_name,
-        board_names=names,
-        entries=entries,
-        me=line(*mine) if mine else None,
-        contestants=contestants,
-        from_database=from_database,
+        board_names=[name for _, name in outline.boards],
+        entries=top.entries,
+        me=me,
+        contestants=top.contestants,
+        from_database=top.phase is None,
         limit=limit,
     )
 

@@ -7,7 +7,7 @@ board is temporarily unavailable (JSON under /api/, a page elsewhere) — never 
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,6 +33,17 @@ def _int_arg(name: str, default: int) -> int:
     return int(raw)
 
 
+def _cache() -> services.BoardCache:
+    """This process's board cache (LEADERBOARD_CACHE_SECONDS, default 1 s; 0 turns it off)."""
+    cache = current_app.extensions.get("quizengine.leaderboard.cache")
+    if cache is None:
+        seconds = float(current_app.config.get("LEADERBOARD_CACHE_SECONDS", 1.0))
+        cache = current_app.extensions["quizengine.leaderboard.cache"] = services.BoardCache(
+            seconds
+        )
+    return cache
+
+
 def _board_view(limit: int, round_id: int) -> services.BoardView:
     return services.board_view(
         session(),
@@ -42,6 +53,7 @@ def _board_view(limit: int, round_id: int) -> services.BoardView:
         board_name=request.args.get("board") or None,
         limit=limit,
         now=current_clock().now(),
+        cache=_cache(),
     )
 
 

@@ -66,6 +66,9 @@ class MemoryStore:
             self._expire_if_due(k)
             return self._values.get(k)
 
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        return [self.get(key) for key in keys]
+
     def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         with self._lock:
             k = self._k(key)

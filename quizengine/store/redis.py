@@ -128,6 +128,12 @@ class RedisStore:
         return cast(str | None, self.client.get(self._k(key)))
 
     @_unavailable
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return cast(list[str | None], self.client.mget([self._k(k) for k in keys]))
+
+    @_unavailable
     def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         px = int(ttl * 1000) if ttl is not None else None
         self.client.set(self._k(key), value, px=px)

@@ -40,6 +40,13 @@ def test_values_counters_and_expiry(any_store: Store) -> None:
     assert not any_store.exists("greeting")
 
 
+def test_get_many_reads_several_values_in_the_order_asked(any_store: Store) -> None:
+    any_store.set("a", "1")
+    any_store.set("c", "3")
+    assert any_store.get_many(["c", "missing", "a"]) == ["3", None, "1"]
+    assert any_store.get_many([]) == []
+
+
 def test_hashes(any_store: Store) -> None:
     any_store.hset("units", {"CDCS-01": "3"})
     assert any_store.hincrby("units", "CDCS-01") == 4
@@ -104,6 +111,8 @@ def test_redis_down_is_store_unavailable() -> None:
     dead = RedisStore.from_url("redis://127.0.0.1:1/0")
     with pytest.raises(StoreUnavailable):
         dead.zcard("board")
+    with pytest.raises(StoreUnavailable):
+        dead.get_many(["a", "b"])
 
 
 TALLIES = ("t:owners", "t:attempts", "t:points")

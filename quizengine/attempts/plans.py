@@ -1,0 +1,104 @@
+"""What a start needs of its round, kept a second in each process.
+
+When a round opens, thousands of starts read the same round, contest, draw rules and
+boards. A ``RoundPlan`` is a plain copy of those (no ORM entity: it is shared between
+requests), read in one query and kept ``PlanCache.seconds`` (default 1 s). An organiser's
+edit (times, rules, code, boards) reaches every start within that second; what a start
+writes is still checked by the database (constraints) and the drawn questions are
+re-checked in the query that loads them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from quizengine.attempts.pools import PoolKey
+from quizengine.models import Contest, Round
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    key: PoolKey
+    count: int
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    id: int
+    contest_id: int
+    opens_at: datetime
+    closes_at: datetime
+    time_limit_seconds: int
+    attempts_allowed: int
+    shuffle_questions: bool
+    shuffle_options: bool
+    rules: tuple[RulePlan, ...]
+    access_code: str | None
+    boards: tuple[tuple[int, str], ...]  # (id, name) in the contest's order
+
+
+def read_plan(session: Session, round_id: int) -> RoundPlan | None:
+    round_ = (
+        session.scalars(
+            select(Round)
+            .where(Round.id == round_id)
+            .options(
+                joinedload(Round.contest).selectinload(Contest.boards),
+                joinedload(Round.draw_rules),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if round_ is None:
+        return None
+    contest = round_.contest
+    return RoundPlan(
+        id=round_.id,
+        contest_id=round_.contest_id,
+        opens_at=round_.opens_at,
+        closes_at=round_.closes_at,
+        time_limit_seconds=round_.time_limit_seconds,
+        attempts_allowed=round_.attempts_allowed,
+        shuffle_questions=round_.shuffle_questions,
+        shuffle_options=round_.shuffle_options,
+        rules=tuple(
+            RulePlan(PoolKey(r.bank_id, r.difficulty, r.topic), r.count)
+            for r in round_.draw_rules
+        ),
+        access_code=contest.access_code,
+        boards=tuple(
+            (b.id, b.name) for b in sorted(contest.boards, key=lambda b: (b.position, b.id))
+        ),
+    )
+
+
+class PlanCache:
+    """Per-process round plans for ``seconds`` (0: read the database every time)."""
+
+    def __init__(
+        self, seconds: float = 1.0, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._plans: dict[int, tuple[float, RoundPlan]] = {}
+        self._lock = threading.Lock()
+
+    def plan(self, session: Session, round_id: int) -> RoundPlan | None:
+        hit = self._plans.get(round_id)
+        if hit is not None and self._monotonic() - hit[0] <= self.seconds:
+            return hit[1]
+        plan = read_plan(session, round_id)
+        if plan is not None and self.seconds > 0:
+            with self._lock:
+                if len(self._plans) > 1000:
+                    self._plans.clear()  # rounds open at once are few: never grow
+                self._plans[round_id] = (self._monotonic(), plan)
+        return plan
