@@ -177,6 +177,10 @@ def main() -> int:
         event.listen(base_engine, "before_cursor_execute", counter)
         run("baseline", [lambda: base_client.get("/ping")] * n, (200,))
 
+        # the app's own floor: a public endpoint, signed-in cookie, no database, no Redis
+        floor_client = users[0][0]
+        run("app /healthz", [lambda: floor_client.get("/healthz", base_url=HTTPS)] * n, (200,))
+
         # start: each call a first entry + fresh draw in another round
         starts: list[Callable[[], Any]] = []
         attempts: list[tuple[int, int, dict[str, Any]]] = []

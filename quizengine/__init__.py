@@ -13,6 +13,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -40,6 +41,7 @@ from quizengine.store import Store, open_store
 log = logging.getLogger("quizengine")
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 def create_app(
@@ -108,7 +110,8 @@ def create_app(
     def load_user(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
-        return db_module.session().get(User, int(user_id))
+        # Every signed-in request runs this: a statement built once, not per request.
+        return db_module.session().scalars(_USER_BY_ID, {"user_id": int(user_id)}).one_or_none()
 
     @app.before_request
     def _csrf_after_auth() -> None:

@@ -1,4 +1,4 @@
-"""What a start needs of its round, kept a second in each process.
+"""What a start needs of its round and its questions' versions, kept in each process.
 
 When a round opens, thousands of starts read the same round, contest, draw rules and
 boards. A ``RoundPlan`` is a plain copy of those (no ORM entity: it is shared between
@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from quizengine.attempts.pools import PoolKey
-from quizengine.models import Contest, Round
+from quizengine.attempts.queries import VersionView
+from quizengine.models import Contest, QuestionVersion, Round
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,7 @@ def read_plan(session: Session, round_id: int) -> RoundPlan | None:
         shuffle_questions=round_.shuffle_questions,
         shuffle_options=round_.shuffle_options,
         rules=tuple(
-            RulePlan(PoolKey(r.bank_id, r.difficulty, r.topic), r.count)
-            for r in round_.draw_rules
+            RulePlan(PoolKey(r.bank_id, r.difficulty, r.topic), r.count) for r in round_.draw_rules
         ),
         access_code=contest.access_code,
         boards=tuple(
@@ -102,3 +102,30 @@ class PlanCache:
                     self._plans.clear()  # rounds open at once are few: never grow
                 self._plans[round_id] = (self._monotonic(), plan)
         return plan
+
+
+class VersionCache:
+    """Question versions as shown on a sheet, by id, without expiry: a version is never
+    changed once written (an edit writes a new version and moves the question to it).
+    Bounded: past ``max_entries`` it starts over."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._views: dict[int, VersionView] = {}
+
+    def views(self, session: Session, ids: list[int]) -> dict[int, VersionView]:
+        missing = [i for i in ids if i not in self._views]
+        if missing:
+            rows = session.execute(
+                select(
+                    QuestionVersion.id,
+                    QuestionVersion.text,
+                    QuestionVersion.options,
+                    QuestionVersion.correct,
+                ).where(QuestionVersion.id.in_(missing))
+            )
+            if len(self._views) + len(missing) > self.max_entries:
+                self._views.clear()
+            for row in rows:
+                self._views[row.id] = VersionView(*row)
+        return {i: self._views[i] for i in ids if i in self._views}

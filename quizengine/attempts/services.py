@@ -24,15 +24,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Integer, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from quizengine.attempts.draw import LetterMap, PoolTooSmall, draw_questions, option_order
 from quizengine.attempts.grading import duration_ms, grade_items
-from quizengine.attempts.plans import PlanCache, RoundPlan
+from quizengine.attempts.plans import PlanCache, RoundPlan, VersionCache
 from quizengine.attempts.pools import PoolCache, PoolKey
 from quizengine.attempts.queries import VersionView
 from quizengine.clock import Clock
@@ -180,6 +180,7 @@ def start_attempt(
     store: Store,
     pools: PoolCache | None = None,
     plans: PlanCache | None = None,
+    versions: VersionCache | None = None,
     grace_seconds: float = 5.0,
     board: str | None = None,
     access_code: str | None = None,
@@ -198,6 +199,7 @@ def start_attempt(
         raise NotFound()
     now = clock.now()
     pools = pools or PoolCache()
+    versions = versions or VersionCache()
     rng = rng or random.Random()
 
     for _ in range(_START_RETRIES):
@@ -215,11 +217,11 @@ def start_attempt(
                 _finalize_locked(session, [existing], now=now, expired=True)
         if not plan.opens_at <= now < plan.closes_at:
             raise RoundNotOpen()
-        board_id = _ensure_entry(session, plan, user_id, board, access_code, now)
+        board_id = _entry_board(session, plan, user_id, board, access_code)
         number = max((a.number for a in mine), default=0) + 1
         if number > plan.attempts_allowed:
             raise AttemptsExhausted()
-        picked = _draw(session, store, pools, plan, rng)
+        picked = _draw(session, store, pools, plan, rng, versions)
         values: dict[str, Any] = {
             "round_id": round_id,
             "user_id": user_id,
@@ -227,20 +229,12 @@ def start_attempt(
             "number": number,
             "status": IN_PROGRESS,
             "started_at": now,
-            "deadline_at": min(
-                now + timedelta(seconds=plan.time_limit_seconds), plan.closes_at
-            ),
+            "deadline_at": min(now + timedelta(seconds=plan.time_limit_seconds), plan.closes_at),
             "total": len(picked),
+            "disqualified": False,
             "ip": ip,
             "user_agent": (user_agent or "")[:300] or None,
         }
-        attempt_id = session.scalar(
-            insert_or_skip(session, Attempt).values(**values).returning(Attempt.id)
-        )
-        if attempt_id is None:
-            # Another request won the race (same tab twice, or a second device): resume its
-            # attempt, or, if it already finished, go round again (and meet the limit).
-            continue
         drawn = [
             DrawnQuestion(
                 NewItem(
@@ -256,8 +250,13 @@ def start_attempt(
             )
             for position, question in enumerate(picked, start=1)
         ]
-        _insert_items(session, attempt_id, [d.item for d in drawn])
-        created = Attempt(id=attempt_id, **values)
+        written = _write_start(session, plan.contest_id, values, [d.item for d in drawn])
+        if written is None:
+            # Another request won the race (same tab twice, or a second device): resume its
+            # attempt, or, if it already finished, go round again (and meet the limit).
+            continue
+        values["id"], values["board_id"] = written
+        created = Attempt(**values)
         make_transient_to_detached(created)  # persistent without reading back what we wrote
         session.add(created)
         return StartResult(created, created=True, drawn=drawn)
@@ -267,24 +266,73 @@ def start_attempt(
     raise AttemptsExhausted()
 
 
-def _insert_items(session: Session, attempt_id: int, items: list[NewItem]) -> None:
-    """All drawn items in one statement whatever their number.
+def _entry_board(
+    session: Session, plan: RoundPlan, user_id: int, board: str | None, access_code: str | None
+) -> int | None:
+    """The board the contestant enters with; checks the code and the board on first entry.
 
-    PostgreSQL: one INSERT … SELECT FROM unnest(arrays) — the same short text every time,
-    so psycopg prepares it once per connection; elsewhere a plain executemany."""
+    An open contest without boards (the usual one) needs no statement: the entry is written
+    with the attempt (``_write_start``)."""
+    if not plan.access_code and not plan.boards:
+        return None
+    found = session.execute(
+        select(ContestEntry.board_id).where(
+            ContestEntry.contest_id == plan.contest_id, ContestEntry.user_id == user_id
+        )
+    ).first()
+    if found is not None:
+        return found.board_id  # the board is fixed and the code was passed on first entry
+    if plan.access_code:
+        given = (access_code or "").strip().casefold().encode()
+        expected = plan.access_code.strip().casefold().encode()
+        if not hmac.compare_digest(given, expected):
+            raise Forbidden(_l("Mã truy cập không đúng. Vui lòng kiểm tra lại mã ban tổ chức gửi."))
+    names = {name: board_id for board_id, name in plan.boards}
+    if not names:
+        return None
+    wanted = (board or "").strip()
+    if wanted not in names:
+        raise Invalid(_l("Vui lòng chọn bảng thi của bạn."))
+    return names[wanted]
+
+
+def _write_start(
+    session: Session, contest_id: int, attempt: dict[str, Any], items: list[NewItem]
+) -> tuple[int, int | None] | None:
+    """Enter the contest (if not yet), insert the attempt and its items; (attempt id, board
+    id) — the board of an entry a second tab made first wins — or None when a unique
+    constraint says another request started first (nothing is written then).
+
+    PostgreSQL: one statement, one round trip (data-modifying WITHs; the items from arrays
+    with unnest, so the text is the same for any question count and is prepared once)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            _INSERT_ITEMS_PG,
+        row = session.execute(
+            _START_PG,
             {
-                "attempt_id": attempt_id,
+                **attempt,
+                "contest_id": contest_id,
                 "positions": [i.position for i in items],
                 "questions": [i.question_id for i in items],
                 "versions": [i.version_id for i in items],
                 "orders": [json.dumps(i.option_order) for i in items],
                 "points": [i.points for i in items],
             },
+        ).first()
+        return (row.id, row.board_id) if row is not None else None
+    entry = {"contest_id": contest_id, "user_id": attempt["user_id"]}
+    session.execute(
+        insert_or_skip(session, ContestEntry).values(
+            board_id=attempt["board_id"], created_at=attempt["started_at"], **entry
         )
-        return
+    )
+    board_id = session.scalar(select(ContestEntry.board_id).filter_by(**entry))
+    attempt_id = session.scalar(
+        insert_or_skip(session, Attempt)
+        .values({**attempt, "board_id": board_id})
+        .returning(Attempt.id)
+    )
+    if attempt_id is None:
+        return None
     session.execute(
         insert(AttemptItem),
         [
@@ -300,63 +348,49 @@ def _insert_items(session: Session, attempt_id: int, items: list[NewItem]) -> No
             for i in items
         ],
     )
+    return attempt_id, board_id
 
 
-_INSERT_ITEMS_PG = text(
-    "INSERT INTO attempt_items"
-    " (attempt_id, position, question_id, version_id, option_order, chosen, points)"
-    " SELECT :attempt_id, t.position, t.question_id, t.version_id, t.option_order::jsonb,"
-    " NULL, t.points"
-    " FROM unnest(CAST(:positions AS integer[]), CAST(:questions AS integer[]),"
-    " CAST(:versions AS integer[]), CAST(:orders AS text[]), CAST(:points AS integer[]))"
-    " AS t(position, question_id, version_id, option_order, points)"
-)
-
-
-def _ensure_entry(
-    session: Session,
-    plan: RoundPlan,
-    user_id: int,
-    board: str | None,
-    access_code: str | None,
-    now: datetime,
-) -> int | None:
-    """The contestant's board in the contest, entering it (code, board) on first start.
-
-    An open contest without boards (the usual one) costs one statement: the INSERT that
-    does nothing when the contestant entered before."""
-    row = {"contest_id": plan.contest_id, "user_id": user_id, "created_at": now}
-    if not plan.access_code and not plan.boards:
-        session.execute(insert_or_skip(session, ContestEntry).values(board_id=None, **row))
-        return None
-    in_contest = (ContestEntry.contest_id == plan.contest_id) & (ContestEntry.user_id == user_id)
-    found = session.execute(select(ContestEntry.board_id).where(in_contest)).first()
-    if found is not None:
-        return found.board_id  # the board is fixed and the code was passed on first entry
-    if plan.access_code:
-        given = (access_code or "").strip().casefold().encode()
-        expected = plan.access_code.strip().casefold().encode()
-        if not hmac.compare_digest(given, expected):
-            raise Forbidden(_l("Mã truy cập không đúng. Vui lòng kiểm tra lại mã ban tổ chức gửi."))
-    names = {name: board_id for board_id, name in plan.boards}
-    board_id: int | None = None
-    if names:
-        wanted = (board or "").strip()
-        if wanted not in names:
-            raise Invalid(_l("Vui lòng chọn bảng thi của bạn."))
-        board_id = names[wanted]
-    entered = session.scalar(
-        insert_or_skip(session, ContestEntry)
-        .values(board_id=board_id, **row)
-        .returning(ContestEntry.id)
+_START_PG = text(
+    """
+    WITH entry AS (
+        INSERT INTO contest_entries (contest_id, user_id, board_id, created_at)
+        VALUES (:contest_id, :user_id, :board_id, :started_at)
+        ON CONFLICT DO NOTHING
+    ), attempt AS (
+        INSERT INTO attempts (round_id, user_id, board_id, number, status, started_at,
+                              deadline_at, total, disqualified, ip, user_agent)
+        VALUES (:round_id, :user_id,
+                COALESCE((SELECT e.board_id FROM contest_entries e
+                          WHERE e.contest_id = :contest_id AND e.user_id = :user_id),
+                         :board_id),
+                :number, :status, :started_at, :deadline_at, :total, :disqualified, :ip,
+                :user_agent)
+        ON CONFLICT DO NOTHING
+        RETURNING id, board_id
+    ), items AS (
+        INSERT INTO attempt_items (attempt_id, position, question_id, version_id,
+                                   option_order, chosen, points)
+        SELECT attempt.id, t.position, t.question_id, t.version_id, t.option_order::jsonb,
+               NULL, t.points
+        FROM attempt,
+             unnest(CAST(:positions AS integer[]), CAST(:questions AS integer[]),
+                    CAST(:versions AS integer[]), CAST(:orders AS text[]),
+                    CAST(:points AS integer[]))
+             AS t(position, question_id, version_id, option_order, points)
     )
-    if entered is None:  # a second tab entered first: its board stands
-        return session.scalar(select(ContestEntry.board_id).where(in_contest))
-    return board_id
+    SELECT id, board_id FROM attempt
+    """
+).columns(id=Integer, board_id=Integer)
 
 
 def _draw(
-    session: Session, store: Store, pools: PoolCache, plan: RoundPlan, rng: random.Random
+    session: Session,
+    store: Store,
+    pools: PoolCache,
+    plan: RoundPlan,
+    rng: random.Random,
+    versions: VersionCache,
 ) -> list[_Candidate]:
     """Draw per the round's rules; re-check the drawn questions in the query that loads them."""
     rules = plan.rules
@@ -385,23 +419,15 @@ def _draw(
             raise Invalid(
                 _l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức.")
             ) from exc
-        rows = session.execute(
-            select(
-                Question.id,
-                Question.bank_id,
-                Question.active,
-                Question.difficulty,
-                Question.topic,
-                Question.points,
-                QuestionVersion.id,
-                QuestionVersion.text,
-                QuestionVersion.options,
-                QuestionVersion.correct,
-            )
-            .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-            .where(Question.id.in_([d.question_id for d in drawn]))
-        ).all()
-        found = {row[0]: _Candidate(*row[:6], version=VersionView(*row[6:])) for row in rows}
+        rows = (
+            session.connection()
+            .execute(_CANDIDATES, {"ids": [d.question_id for d in drawn]})
+            .all()
+        )
+        shown = versions.views(session, [row.current_version_id for row in rows])
+        found = {
+            row.id: _Candidate(*row[:6], version=shown[row.current_version_id]) for row in rows
+        }
         ok = True
         for d in drawn:
             hit = found.get(d.question_id)
@@ -413,6 +439,23 @@ def _draw(
         if ok:
             return [found[d.question_id] for d in drawn]
     raise Invalid(_l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức."))
+
+
+_QUESTIONS = cast(Table, Question.__table__)
+# The drawn questions as they are now (the pools may be a moment old); their versions'
+# text comes from the VersionCache (a version never changes once written).
+_CANDIDATES = select(
+    _QUESTIONS.c.id,
+    _QUESTIONS.c.bank_id,
+    _QUESTIONS.c.active,
+    _QUESTIONS.c.difficulty,
+    _QUESTIONS.c.topic,
+    _QUESTIONS.c.points,
+    _QUESTIONS.c.current_version_id,
+).where(
+    _QUESTIONS.c.id.in_(bindparam("ids", expanding=True)),
+    _QUESTIONS.c.current_version_id.is_not(None),
+)
 
 
 def _qualifies(question: _Candidate, key: PoolKey) -> bool:
@@ -462,23 +505,10 @@ def save_answer(
     answer count in one; write the item and the event in one (a data-modifying CTE on
     PostgreSQL). Anything but a live attempt goes the general way (``_writable``)."""
     now = clock.now()
-    row = session.execute(
-        select(
-            Attempt.user_id,
-            Attempt.status,
-            Attempt.deadline_at,
-            AttemptItem.id,
-            AttemptItem.option_order,
-            QuestionVersion.correct,
-        )
-        .select_from(Attempt)
-        .outerjoin(
-            AttemptItem,
-            (AttemptItem.attempt_id == Attempt.id) & (AttemptItem.question_id == question_id),
-        )
-        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptItem.version_id)
-        .where(Attempt.id == attempt_id)
-        .with_for_update(key_share=True, of=Attempt)
+    # Core on the session's connection, statements built once: no ORM work on this path.
+    conn = session.connection()
+    row = conn.execute(
+        _LOCK_AND_READ_ITEM, {"attempt_id": attempt_id, "question_id": question_id}
     ).one_or_none()
     if row is None or row.user_id != user_id:
         raise NotFound()
@@ -505,20 +535,51 @@ def save_answer(
     )
 
 
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_ITEMS = cast(Table, AttemptItem.__table__)
+_VERSIONS = cast(Table, QuestionVersion.__table__)
+_LOCK_AND_READ_ITEM = (
+    select(
+        _ATTEMPTS.c.user_id,
+        _ATTEMPTS.c.status,
+        _ATTEMPTS.c.deadline_at,
+        _ITEMS.c.id,
+        _ITEMS.c.option_order,
+        _VERSIONS.c.correct,
+    )
+    .select_from(_ATTEMPTS)
+    .outerjoin(
+        _ITEMS,
+        (_ITEMS.c.attempt_id == _ATTEMPTS.c.id)
+        & (_ITEMS.c.question_id == bindparam("question_id")),
+    )
+    .outerjoin(_VERSIONS, _VERSIONS.c.id == _ITEMS.c.version_id)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .with_for_update(key_share=True, of=_ATTEMPTS)
+)
+_UPDATE_ITEM = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values(chosen=bindparam("item_chosen"), answered_at=bindparam("item_at"))
+)
+_EVENT_COLUMNS = ("attempt_id", "question_id", "chosen", "at", "ip", "user_agent")
+_INSERT_EVENT = insert(cast(Table, AnswerEvent.__table__)).values(
+    {name: bindparam(f"event_{name}") for name in _EVENT_COLUMNS}
+)
+# A data-modifying WITH runs exactly once, whether or not the INSERT reads it.
+_UPDATE_ITEM_INSERT_EVENT = _INSERT_EVENT.add_cte(_UPDATE_ITEM.returning(_ITEMS.c.id).cte("item"))
+
+
 def _store_choice(session: Session, *, item_id: int, event: dict[str, Any]) -> None:
     """Set the item's choice and append its AnswerEvent: one round trip on PostgreSQL."""
-    item_update = (
-        update(AttemptItem)
-        .where(AttemptItem.id == item_id)
-        .values(chosen=event["chosen"], answered_at=event["at"])
-    )
-    event_insert = insert(AnswerEvent).values(**event)
-    if session.get_bind().dialect.name == "postgresql":
-        # A data-modifying WITH runs exactly once, whether or not the INSERT reads it.
-        session.execute(event_insert.add_cte(item_update.returning(AttemptItem.id).cte("item")))
+    conn = session.connection()
+    item = {"item_id": item_id, "item_chosen": event["chosen"], "item_at": event["at"]}
+    row = {f"event_{name}": event[name] for name in _EVENT_COLUMNS}
+    if conn.dialect.name == "postgresql":
+        conn.execute(_UPDATE_ITEM_INSERT_EVENT, {**item, **row})
     else:
-        session.execute(item_update.execution_options(synchronize_session=False))
-        session.execute(event_insert)
+        conn.execute(_UPDATE_ITEM, item)
+        conn.execute(_INSERT_EVENT, row)
     # Core wrote the row: an AttemptItem this session already holds must be read again.
     held = session.identity_map.get(session.identity_key(AttemptItem, item_id))
     if held is not None:

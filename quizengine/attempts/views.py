@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quizengine.access import contestant_only
 from quizengine.attempts import queries, services
-from quizengine.attempts.plans import PlanCache
+from quizengine.attempts.plans import PlanCache, VersionCache
 from quizengine.attempts.pools import PoolCache
 from quizengine.clock import iso_z
 from quizengine.db import session
@@ -83,6 +83,13 @@ def _pools() -> PoolCache:
 def _plans() -> PlanCache:
     plans: PlanCache = current_app.extensions.setdefault("quizengine.attempts.plans", PlanCache())
     return plans
+
+
+def _versions() -> VersionCache:
+    versions: VersionCache = current_app.extensions.setdefault(
+        "quizengine.attempts.versions", VersionCache()
+    )
+    return versions
 
 
 def _user_id() -> int:
@@ -180,6 +187,7 @@ def api_start(round_id: int) -> tuple[Response, int]:
             store=current_store(),
             pools=_pools(),
             plans=_plans(),
+            versions=_versions(),
             grace_seconds=_grace(),
             board=_optional_text(body.get("board")),
             access_code=_optional_text(body.get("access_code")),
@@ -300,6 +308,7 @@ def start(round_id: int) -> WerkzeugResponse:
             store=current_store(),
             pools=_pools(),
             plans=_plans(),
+            versions=_versions(),
             grace_seconds=_grace(),
             board=request.form.get("board") or None,
             access_code=request.form.get("access_code") or None,

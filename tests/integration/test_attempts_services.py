@@ -11,6 +11,7 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from quizengine.attempts import services
+from quizengine.attempts.plans import PlanCache
 from quizengine.attempts.pools import PoolCache, PoolKey
 from quizengine.banks.services import announce_bank_changed
 from quizengine.clock import FrozenClock
@@ -349,3 +350,22 @@ def test_random_draws_cover_the_bank(db_session: Session, store: Store, clock: F
         )
         db_session.commit()
     assert len(seen) == 12
+
+
+def test_a_round_plan_is_kept_for_its_seconds_then_read_again(db_session: Session) -> None:
+    rnd = make_round(db_session, draw=2, attempts_allowed=1)
+    db_session.commit()
+    ticks = [0.0]
+    plans = PlanCache(1.0, monotonic=lambda: ticks[0])
+    first = plans.plan(db_session, rnd.id)
+    assert first is not None and first.attempts_allowed == 1 and len(first.rules) == 1
+
+    rnd.attempts_allowed = 3  # an organiser's edit
+    db_session.commit()
+    kept = plans.plan(db_session, rnd.id)
+    assert kept is not None and kept.attempts_allowed == 1
+    ticks[0] = 1.5
+    read_again = plans.plan(db_session, rnd.id)
+    assert read_again is not None and read_again.attempts_allowed == 3
+    assert plans.plan(db_session, rnd.id + 1000) is None
+    assert PlanCache(0).plan(db_session, rnd.id) == read_again  # 0: always the database

@@ -211,3 +211,33 @@ def test_boards_are_ranked_separately_and_units_are_tallied_up_the_tree(
     assert [u.short_name for u in by_average.lines] == ["CĐCS Công ty May", "CĐCS Trường THCS"]
     by_name = services.unit_standings(db_session, store, rnd.id, sort="name", now=OPEN)
     assert [u.short_name for u in by_name.lines] == ["CĐCS Công ty May", "CĐCS Trường THCS"]
+
+
+def test_a_cached_top_is_shared_for_its_seconds_but_whoever_ranks_into_it_sees_it_fresh(
+    db_session: Session, store: Store
+) -> None:
+    rnd, users = _round_with(db_session, [3, 2, 1])
+    cache = services.BoardCache(60)
+
+    def view(viewer: User) -> services.BoardView:
+        return services.board_view(
+            db_session, store, rnd.id, viewer_id=viewer.id, limit=2, now=OPEN, cache=cache
+        )
+
+    assert [e.name for e in view(users[2]).entries] == ["Người thi 0", "Người thi 1"]
+    better = make_attempt(db_session, rnd, users[2], score=5, duration_ms=1_000)
+    db_session.commit()
+    services.record_result(db_session, store, better)
+
+    # Another viewer, outside the top: the cached top, and their own rank as it is now.
+    other = view(users[1])
+    assert [e.name for e in other.entries] == ["Người thi 0", "Người thi 1"]
+    assert other.me is not None and other.me.rank == 3
+    # The one who moved into the top sees it at once, and so does everyone after them.
+    mover = view(users[2])
+    assert [e.name for e in mover.entries] == ["Người thi 2", "Người thi 0"]
+    assert mover.me is not None and mover.me.rank == 1 and mover.me_in_entries
+    assert [e.name for e in view(users[1]).entries] == ["Người thi 2", "Người thi 0"]
+    # Without a cache every read is fresh.
+    fresh = services.board_view(db_session, store, rnd.id, viewer_id=None, limit=2, now=OPEN)
+    assert [e.name for e in fresh.entries] == ["Người thi 2", "Người thi 0"]
