@@ -516,12 +516,14 @@ def _my_rank(
         mine = queries.ranked_in_db(session, round_id, board_id, truth=top.truth, user_id=user_id)
         return (mine[0].rank, mine[0].attempt_id) if mine else None
     try:
-        member = _my_member(store, round_id, user_id)
-        rank = store.zrank(keys.board(round_id, board_id), member) if member else None
+        found = store.owner_rank(
+            keys.board(round_id, board_id), keys.board_best(round_id), str(user_id)
+        )
     except StoreUnavailable as exc:
         raise LeaderboardUnavailable() from exc
-    if member is None or rank is None:
+    if found is None:
         return None
+    rank, member = found
     return rank + 1, attempt_id_of(member)
 
 

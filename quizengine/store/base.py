@@ -42,6 +42,12 @@ class Store(Protocol):
         """Members with scores, ascending by (score, member); ``stop`` inclusive like Redis."""
         ...
 
+    def owner_rank(self, zkey: str, hkey: str, owner: str) -> tuple[int, str] | None:
+        """The owner's kept member in ``hkey`` (owner → ``member`` or ``member|…`` as
+        ``record_best`` writes it) and its 0-based rank in ``zkey``, in one round trip;
+        None when the owner has none or it is not in ``zkey``."""
+        ...
+
     def keep_best(self, zkey: str, hkey: str, owner: str, member: str, score: float) -> bool:
         """Atomically keep one entry per owner in ``zkey``: the smallest (score, member).
 

@@ -153,6 +153,14 @@ class MemoryStore:
                 return None
             return bisect.bisect_left(z.order, (z.scores[member], member.encode(), member))
 
+    def owner_rank(self, zkey: str, hkey: str, owner: str) -> tuple[int, str] | None:
+        kept = self.hget(hkey, owner)
+        if kept is None:
+            return None
+        member = kept.split("|", 1)[0]
+        rank = self.zrank(zkey, member)
+        return None if rank is None else (rank, member)
+
     def zcard(self, key: str) -> int:
         with self._lock:
             self._expire_if_due(self._k(key))

@@ -19,6 +19,15 @@ R = TypeVar("R")
 
 # Members are ASCII (leaderboard encodings), so Lua's string comparison is bytewise
 # like Redis's own ordering of equal scores.
+_OWNER_RANK = """
+local kept = redis.call('HGET', KEYS[2], ARGV[1])
+if not kept then return false end
+local member = string.match(kept, '^[^|]*')
+local rank = redis.call('ZRANK', KEYS[1], member)
+if not rank then return false end
+return {rank, member}
+"""
+
 _KEEP_BEST = """
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if cur then
@@ -103,6 +112,7 @@ class RedisStore:
         self.client = client
         self.prefix = prefix
         self._keep_best = client.register_script(_KEEP_BEST)
+        self._owner_rank = client.register_script(_OWNER_RANK)
         self._record_best = client.register_script(_RECORD_BEST)
 
     @classmethod
@@ -204,6 +214,14 @@ class RedisStore:
     def zrange(self, key: str, start: int, stop: int) -> list[tuple[str, float]]:
         rows = self.client.zrange(self._k(key), start, stop, withscores=True)
         return [(str(m), float(s)) for m, s in cast(list[tuple[str, float]], rows)]
+
+    @_unavailable
+    def owner_rank(self, zkey: str, hkey: str, owner: str) -> tuple[int, str] | None:
+        found = self._owner_rank(keys=[self._k(zkey), self._k(hkey)], args=[owner])
+        if not found:
+            return None
+        rank, member = cast(list[Any], found)
+        return int(rank), str(member)
 
     @_unavailable
     def keep_best(self, zkey: str, hkey: str, owner: str, member: str, score: float) -> bool:

@@ -47,6 +47,15 @@ def test_get_many_reads_several_values_in_the_order_asked(any_store: Store) -> N
     assert any_store.get_many([]) == []
 
 
+def test_owner_rank_reads_the_kept_member_and_its_rank_at_once(any_store: Store) -> None:
+    any_store.zadd("z", {"aa": 0.0, "bb": 0.0, "cc": 0.0})
+    any_store.hset("h", {"u1": "cc|5|1", "u2": "aa", "u3": "gone|1|1"})
+    assert any_store.owner_rank("z", "h", "u1") == (2, "cc")
+    assert any_store.owner_rank("z", "h", "u2") == (0, "aa")
+    assert any_store.owner_rank("z", "h", "u3") is None  # kept member not on the board
+    assert any_store.owner_rank("z", "h", "nobody") is None
+
+
 def test_hashes(any_store: Store) -> None:
     any_store.hset("units", {"CDCS-01": "3"})
     assert any_store.hincrby("units", "CDCS-01") == 4
