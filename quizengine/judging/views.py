@@ -7,7 +7,7 @@ Thin: parse the form, call one service, commit, let the live board follow, redir
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from quizengine.access import judge_only, organiser_only
@@ -231,7 +232,9 @@ def export(round_id: int) -> Response:
     name = publishing.filename(src.round, fmt, winners_only=winners_only)
     if fmt == "csv":
         return Response(
-            stream_with_context(publishing.csv_download(src, delimiter=delimiter)),
+            stream_with_context(
+                _closing_after(publishing.csv_download(src, delimiter=delimiter), session())
+            ),
             mimetype=publishing.MEDIA_TYPES["csv"],
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -255,6 +258,19 @@ def export(round_id: int) -> Response:
     return send_file(
         out, mimetype=publishing.MEDIA_TYPES[fmt], as_attachment=True, download_name=name
     )
+
+
+def _closing_after(chunks: Iterator[bytes], db: Session) -> Iterator[bytes]:
+    """Stream, then close the session the rows came from.
+
+    The request's teardown closes its session when the view returns, before the body is
+    streamed; reading the rows then opens a new transaction on that session, which nothing
+    else would end: its connection would stay "idle in transaction" (holding locks) until
+    the garbage collector found the session."""
+    try:
+        yield from chunks
+    finally:
+        db.close()
 
 
 # --- organisers ---------------------------------------------------------------------------

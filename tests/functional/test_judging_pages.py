@@ -3,6 +3,7 @@ with filters, the review timeline, decisions with mandatory reasons, finalising,
 
 from __future__ import annotations
 
+import gc
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from quizengine.clock import FrozenClock
+from quizengine.db import database
 from quizengine.judging import audit
 from quizengine.models import AnswerEvent, Attempt, AttemptItem, Flag, Round, User
 from quizengine.models.judging import AuditEntry, PrizeSettings
@@ -340,3 +342,20 @@ def test_judges_find_their_pages_from_the_home_page(
     assert 'href="/judge/"' in _text(client.get("/"))
     _login(client, world.an)
     assert 'href="/judge/"' not in _text(client.get("/"))
+
+
+def test_a_streamed_csv_export_gives_its_connection_back_once_sent(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    _login(client, world.judge)
+    db_session.commit()
+    pool = database(client.application).engine.pool
+    before = pool.checkedout()
+    gc.disable()  # the collector must not be what gives the connection back
+    try:
+        body = client.get(f"/judge/rounds/{world.round.id}/export?format=csv").get_data()
+        assert "Người" in body.decode() or body.startswith(b"\xef\xbb\xbf")
+        # Still "in transaction" here would hold locks: the next TRUNCATE or migration waits.
+        assert pool.checkedout() == before
+    finally:
+        gc.enable()
