@@ -8,10 +8,12 @@ little with the machine's other load. Same production configuration as bench/spi
 (PostgreSQL in a private schema, Redis db 5, rate limits on), same seeded world (its
 ``seed``), same requests: start attempt, save answer, submit, leaderboard read, and the
 spike's baseline endpoint (``bench/spike_baseline.py``: one Redis call, one trivial SQL
-query) driven the same way. Prints per endpoint: CPU ms/request in this process (app +
-test client), wall ms/request, SQL statements and Redis commands per request, and the
-CPU ratio baseline/endpoint (≈ the requests/s ratio bench/spike reports when the app's CPU
-is the bottleneck). ``--profile NAME`` prints that endpoint's cProfile (top functions).
+query) driven the same way, plus two references: ``/healthz`` (the app's floor: no
+database, no Redis) and the signed-in home page (an HTML page). Prints per endpoint: CPU
+ms/request in this process (app + test client), wall ms/request, SQL statements and Redis
+commands per request, and the CPU ratio baseline/endpoint (close to the requests/s ratio
+bench/spike reports when the app's CPU is the bottleneck). ``--profile NAME`` prints that
+endpoint's cProfile (top functions).
 """
 
 from __future__ import annotations
@@ -180,6 +182,8 @@ def main() -> int:
         # the app's own floor: a public endpoint, signed-in cookie, no database, no Redis
         floor_client = users[0][0]
         run("app /healthz", [lambda: floor_client.get("/healthz", base_url=HTTPS)] * n, (200,))
+        # an HTML page: the signed-in home page (current contests and rounds)
+        run("page: home", [lambda: floor_client.get("/", base_url=HTTPS)] * n, (200,))
 
         # start: each call a first entry + fresh draw in another round
         starts: list[Callable[[], Any]] = []

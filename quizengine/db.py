@@ -5,15 +5,17 @@ Services receive the session and only ``flush()``; the request or command commit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -77,12 +79,29 @@ def database(app: Flask | None = None) -> Database:
     return db
 
 
+def read_only(view: F) -> F:
+    """Mark a view that only reads the database (a leaderboard, a list).
+
+    Its session runs without a transaction (autocommit): no BEGIN and no ROLLBACK round
+    trip for a request that never writes, and each statement sees the latest commit."""
+    view.read_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def _read_only_request() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "") if has_request_context() else None
+    return bool(getattr(view, "read_only", False))
+
+
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = database().sessionmaker()
-    s: Session = g.db_session
-    return s
+        s = database().sessionmaker()
+        if _read_only_request():
+            s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.db_session = s
+    found: Session = g.db_session
+    return found
 
 
 def _close_session(exc: BaseException | None) -> None:

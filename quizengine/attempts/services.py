@@ -420,9 +420,7 @@ def _draw(
                 _l("Ngân hàng câu hỏi không đủ câu hỏi cho lượt thi; vui lòng báo ban tổ chức.")
             ) from exc
         rows = (
-            session.connection()
-            .execute(_CANDIDATES, {"ids": [d.question_id for d in drawn]})
-            .all()
+            session.connection().execute(_CANDIDATES, {"ids": [d.question_id for d in drawn]}).all()
         )
         shown = versions.views(session, [row.current_version_id for row in rows])
         found = {

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from quizengine.access import signed_in
-from quizengine.db import session
+from quizengine.db import read_only, session
 from quizengine.errors import Invalid
 from quizengine.extensions import current_clock, current_store
 from quizengine.leaderboard import services
@@ -59,6 +59,7 @@ def _board_view(limit: int, round_id: int) -> services.BoardView:
 
 @api.get("/rounds/<int:round_id>/leaderboard")
 @signed_in
+@read_only
 def leaderboard_json(round_id: int) -> ResponseReturnValue:
     view = _board_view(_int_arg("limit", PAGE_LIMIT), round_id)
     return jsonify(view.as_json())
@@ -66,6 +67,7 @@ def leaderboard_json(round_id: int) -> ResponseReturnValue:
 
 @bp.get("/rounds/<int:round_id>/leaderboard")
 @signed_in
+@read_only
 def leaderboard_page(round_id: int) -> ResponseReturnValue:
     view = _board_view(PAGE_LIMIT, round_id)
     return render_template("leaderboard/board.html", view=view, now=current_clock().now())
@@ -73,6 +75,7 @@ def leaderboard_page(round_id: int) -> ResponseReturnValue:
 
 @bp.get("/rounds/<int:round_id>/units")
 @signed_in
+@read_only
 def unit_standings_page(round_id: int) -> ResponseReturnValue:
     standings = services.unit_standings(
         session(),
