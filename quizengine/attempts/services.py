@@ -191,9 +191,11 @@ def start_attempt(
     """Start a new attempt, or return the one in progress (a second tab or device).
 
     The second busiest request of a round (everyone, at the minute it opens): the round's
-    plan from ``plans`` (a second old at most), the contestant's attempts in one query,
-    the entry, the attempt and all its items in one INSERT each, and races settled by
-    ``ON CONFLICT DO NOTHING`` rather than savepoints."""
+    plan from ``plans`` (a second old at most); first as if this were the contestant's
+    first attempt in the round (the usual case: nothing to read), writing the entry, the
+    attempt and its items in one statement; a unique constraint turns that into a no-op
+    when they already have an attempt, and only then are their attempts read (to resume
+    one in progress, finalise an expired one, or number the next)."""
     plan = (plans or PlanCache(0)).plan(session, round_id)
     if plan is None:
         raise NotFound()
@@ -202,12 +204,18 @@ def start_attempt(
     versions = versions or VersionCache()
     rng = rng or random.Random()
 
-    for _ in range(_START_RETRIES):
-        mine = session.execute(
-            select(Attempt.id, Attempt.number, Attempt.status, Attempt.deadline_at).where(
-                Attempt.round_id == round_id, Attempt.user_id == user_id
-            )
-        ).all()
+    first_try = True
+    drawn: list[DrawnQuestion] | None = None
+    for _ in range(_START_RETRIES + 1):
+        mine = (
+            []
+            if first_try
+            else session.execute(
+                select(Attempt.id, Attempt.number, Attempt.status, Attempt.deadline_at).where(
+                    Attempt.round_id == round_id, Attempt.user_id == user_id
+                )
+            ).all()
+        )
         live = next((a for a in mine if a.status == IN_PROGRESS), None)
         if live is not None:
             if now <= live.deadline_at + timedelta(seconds=grace_seconds):
@@ -221,7 +229,8 @@ def start_attempt(
         number = max((a.number for a in mine), default=0) + 1
         if number > plan.attempts_allowed:
             raise AttemptsExhausted()
-        picked = _draw(session, store, pools, plan, rng, versions)
+        if drawn is None:  # drawn once: a retry only changes the attempt's number
+            drawn = _drawn_sheet(_draw(session, store, pools, plan, rng, versions), plan, rng)
         values: dict[str, Any] = {
             "round_id": round_id,
             "user_id": user_id,
@@ -230,30 +239,16 @@ def start_attempt(
             "status": IN_PROGRESS,
             "started_at": now,
             "deadline_at": min(now + timedelta(seconds=plan.time_limit_seconds), plan.closes_at),
-            "total": len(picked),
+            "total": len(drawn),
             "disqualified": False,
             "ip": ip,
             "user_agent": (user_agent or "")[:300] or None,
         }
-        drawn = [
-            DrawnQuestion(
-                NewItem(
-                    position=position,
-                    question_id=question.id,
-                    version_id=question.version.id,
-                    option_order=option_order(
-                        len(question.version.options), rng, shuffle=plan.shuffle_options
-                    ),
-                    points=question.points,
-                ),
-                question.version,
-            )
-            for position, question in enumerate(picked, start=1)
-        ]
         written = _write_start(session, plan.contest_id, values, [d.item for d in drawn])
         if written is None:
-            # Another request won the race (same tab twice, or a second device): resume its
-            # attempt, or, if it already finished, go round again (and meet the limit).
+            # Not the first attempt after all, or another request won the race (same tab
+            # twice, a second device): read the attempts and resume, renumber or refuse.
+            first_try = False
             continue
         values["id"], values["board_id"] = written
         created = Attempt(**values)
@@ -264,6 +259,27 @@ def start_attempt(
     if winner is not None:
         return StartResult(winner, created=False)
     raise AttemptsExhausted()
+
+
+def _drawn_sheet(
+    picked: list[_Candidate], plan: RoundPlan, rng: random.Random
+) -> list[DrawnQuestion]:
+    """The drawn questions in order, each with the order its options are shown in."""
+    return [
+        DrawnQuestion(
+            NewItem(
+                position=position,
+                question_id=question.id,
+                version_id=question.version.id,
+                option_order=option_order(
+                    len(question.version.options), rng, shuffle=plan.shuffle_options
+                ),
+                points=question.points,
+            ),
+            question.version,
+        )
+        for position, question in enumerate(picked, start=1)
+    ]
 
 
 def _entry_board(
