@@ -13,12 +13,12 @@ from flask import Flask, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from quizengine import db as db_module
 from quizengine.access import is_api_request
+from quizengine.accounts.principal import SignedIn, load_signed_in
 from quizengine.accounts.views import bp as accounts_bp
 from quizengine.attempts.views import api as attempts_api
 from quizengine.attempts.views import bp as attempts_bp
@@ -35,13 +35,11 @@ from quizengine.i18n import select_locale
 from quizengine.judging.views import bp as judging_bp
 from quizengine.leaderboard.views import api as leaderboard_api
 from quizengine.leaderboard.views import bp as leaderboard_bp
-from quizengine.models import User
 from quizengine.store import Store, open_store
 
 log = logging.getLogger("quizengine")
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 def create_app(
@@ -107,11 +105,8 @@ def create_app(
     login_manager.login_view = "accounts.login"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
-            return None
-        # Every signed-in request runs this: a statement built once, not per request.
-        return db_module.session().scalars(_USER_BY_ID, {"user_id": int(user_id)}).one_or_none()
+    def load_user(user_id: str) -> SignedIn | None:
+        return load_signed_in(db_module.session(), user_id)
 
     @app.before_request
     def _csrf_after_auth() -> None:

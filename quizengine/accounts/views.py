@@ -45,6 +45,7 @@ from quizengine.accounts.forms import (
     RegisterForm,
     UnitForm,
 )
+from quizengine.accounts.principal import SignedIn
 from quizengine.accounts.services import FieldErrors, LoginFailed, authenticate
 from quizengine.accounts.units import add_unit, update_unit
 from quizengine.accounts.validation import mask_national_id, mask_phone, phone_key
@@ -148,7 +149,7 @@ def _account_globals() -> dict[str, Any]:
 _STAMP_KEY = "_stamp"
 
 
-def _password_stamp(user: User) -> str:
+def _password_stamp(user: User | SignedIn) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
@@ -284,7 +285,10 @@ def register() -> Any:
 @bp.get("/account")
 @signed_in
 def account() -> str:
-    return render_template("accounts/account.html", user=current_user)
+    user = db_session().get(User, int(current_user.get_id()))
+    if user is None:
+        raise NotFound()
+    return render_template("accounts/account.html", user=user)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

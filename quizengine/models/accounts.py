@@ -83,7 +83,12 @@ class User(Base):
         return str(self.id)
 
     def has_role(self, role: Role) -> bool:
-        """Organisers can do everything judges can."""
-        if role is Role.JUDGE:
-            return self.role in (Role.JUDGE.value, Role.ORGANISER.value)
-        return self.role == role.value
+        return role_includes(self.role, role)
+
+
+def role_includes(have: str, wanted: Role) -> bool:
+    """Whether an account with role ``have`` may act as ``wanted``: organisers can do
+    everything judges can."""
+    if wanted is Role.JUDGE:
+        return have in (Role.JUDGE.value, Role.ORGANISER.value)
+    return have == wanted.value

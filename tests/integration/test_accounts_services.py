@@ -20,7 +20,16 @@ from quizengine.accounts.units import add_unit, update_unit
 from quizengine.clock import FrozenClock
 from quizengine.db import database
 from quizengine.models import Unit, User
-from tests.factories import DEFAULT_PASSWORD, NOW, make_contestant, make_unit
+from quizengine.accounts.principal import load_signed_in
+from quizengine.models import Role
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    NOW,
+    make_contestant,
+    make_judge,
+    make_organiser,
+    make_unit,
+)
 
 
 @pytest.fixture
@@ -188,3 +197,30 @@ def test_a_unit_with_contestants_stays_a_leaf(db_session: Session, clock: Frozen
     root = make_unit(db_session, code="ROOT")
     update_unit(db_session, unit_id=unit.id, name="CS", parent_id=root.id)
     assert unit.parent_id == root.id
+
+
+def test_the_signed_in_account_is_read_as_requests_need_it(db_session: Session) -> None:
+    contestant, judge, organiser = (
+        make_contestant(db_session, full_name="Lê Thị Hồng"),
+        make_judge(db_session),
+        make_organiser(db_session),
+    )
+    db_session.commit()
+    me = load_signed_in(db_session, contestant.get_id())
+    assert me is not None
+    assert (me.id, me.full_name, me.password_hash) == (
+        contestant.id,
+        "Lê Thị Hồng",
+        contestant.password_hash,
+    )
+    assert me.is_authenticated and me.get_id() == str(contestant.id)
+    assert me.has_role(Role.CONTESTANT) and not me.has_role(Role.JUDGE)
+    # The same rule as the User entity: organisers can do everything judges can.
+    for user in (contestant, judge, organiser):
+        seen = load_signed_in(db_session, user.get_id())
+        assert seen is not None
+        assert [seen.has_role(r) for r in Role] == [user.has_role(r) for r in Role]
+    # A deleted account, a tampered or absurd id: nobody.
+    assert load_signed_in(db_session, str(organiser.id + 1000)) is None
+    assert load_signed_in(db_session, "abc") is None
+    assert load_signed_in(db_session, str(2**40)) is None
