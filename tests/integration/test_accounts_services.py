@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quizengine.accounts import services
+from quizengine.accounts.principal import load_signed_in
 from quizengine.accounts.services import (
     FieldErrors,
     LoginFailed,
@@ -19,9 +20,7 @@ from quizengine.accounts.services import (
 from quizengine.accounts.units import add_unit, update_unit
 from quizengine.clock import FrozenClock
 from quizengine.db import database
-from quizengine.models import Unit, User
-from quizengine.accounts.principal import load_signed_in
-from quizengine.models import Role
+from quizengine.models import Role, Unit, User
 from tests.factories import (
     DEFAULT_PASSWORD,
     NOW,
