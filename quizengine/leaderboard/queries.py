@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from quizengine.leaderboard.ladder import Standing, live_steps
@@ -347,25 +347,31 @@ class DisplayRow:
     duration_ms: int | None
 
 
+_ATTEMPTS, _USERS, _UNITS = (cast(Table, m.__table__) for m in (Attempt, User, Unit))
+_DISPLAY_ROWS = (
+    select(
+        _ATTEMPTS.c.id,
+        _ATTEMPTS.c.user_id,
+        _ATTEMPTS.c.score,
+        _ATTEMPTS.c.duration_ms,
+        _USERS.c.full_name,
+        _UNITS.c.short_name,
+        _UNITS.c.name,
+    )
+    .select_from(_ATTEMPTS)
+    .join(_USERS, _USERS.c.id == _ATTEMPTS.c.user_id)
+    .outerjoin(_UNITS, _UNITS.c.id == _USERS.c.unit_id)
+    .where(_ATTEMPTS.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def display_rows(session: Session, attempt_ids: Iterable[int]) -> dict[int, DisplayRow]:
     """Names as registered and the unit's short name — never phone numbers."""
     ids = sorted(set(attempt_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(
-            Attempt.id,
-            Attempt.user_id,
-            Attempt.score,
-            Attempt.duration_ms,
-            User.full_name,
-            Unit.short_name,
-            Unit.name,
-        )
-        .join(User, User.id == Attempt.user_id)
-        .outerjoin(Unit, Unit.id == User.unit_id)
-        .where(Attempt.id.in_(ids))
-    )
+    # Every board read runs this (the viewer's own line): Core, a statement built once.
+    rows = session.connection().execute(_DISPLAY_ROWS, {"ids": ids})
     return {
         r.id: DisplayRow(
             attempt_id=r.id,
