@@ -118,7 +118,7 @@ def app(_session_app: Flask) -> Iterator[Flask]:
     # No app context stays pushed: each test-client request must get its own `g`.
     _session_app.extensions["quizengine.clock"] = SystemClock()
     # Per-process caches: each test starts without them (ids restart with every test).
-    for cache in ("leaderboard.cache", "attempts.plans", "attempts.versions"):
+    for cache in ("leaderboard.cache", "attempts.plans", "attempts.versions", "attempts.pools"):
         _session_app.extensions.pop(f"quizengine.{cache}", None)
     yield _session_app
     _clean_database(_session_app)

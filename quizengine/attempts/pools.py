@@ -67,9 +67,15 @@ class PoolCache:
         self,
         *,
         max_age: float = keys.DRAW_POOL_TTL,
+        check_every: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_age = max_age
+        # Banks' tokens are read from the store at most this often (0: on every draw). The
+        # app uses 1 s: a bank edit reaches every draw within a second; a removed question
+        # is caught sooner still by the draw's re-check.
+        self.check_every = check_every
+        self._seen: dict[int, tuple[float, str | None]] = {}
         self._monotonic = monotonic
         self._pools: dict[PoolKey, _Pool] = {}
         self._lock = threading.Lock()
@@ -103,11 +109,13 @@ class PoolCache:
             if token is None:
                 token = self._new_token(store, key.bank_id)
             self._pools[key] = _Pool(ids, token, self._monotonic())
+            self._seen[key.bank_id] = (self._monotonic(), token)
             return ids
 
     def forget(self, key: PoolKey) -> None:
         """Drop a pool found stale (a drawn question no longer qualifies)."""
         self._pools.pop(key, None)
+        self._seen.pop(key.bank_id, None)
 
     def _usable(self, key: PoolKey, token: str | None) -> array[int] | None:
         entry = self._pools.get(key)
@@ -134,12 +142,20 @@ class PoolCache:
         return value
 
     def _tokens(self, store: Store, bank_ids: list[int]) -> list[str | None]:
+        now = self._monotonic()
+        seen = [self._seen.get(b) for b in bank_ids]
+        if self.check_every > 0 and all(
+            s is not None and now - s[0] < self.check_every for s in seen
+        ):
+            return [s[1] for s in seen if s is not None]
         try:
             values = store.get_many([keys.draw_pool_token(b) for b in bank_ids])
         except StoreUnavailable:
             self._store_up = False
             return [None] * len(bank_ids)
         self._store_up = True
+        for bank_id, token in zip(bank_ids, values, strict=True):
+            self._seen[bank_id] = (now, token)
         return values
 
     def _new_token(self, store: Store, bank_id: int) -> str | None:

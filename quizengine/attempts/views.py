@@ -76,7 +76,9 @@ def _grace() -> float:
 
 
 def _pools() -> PoolCache:
-    pools: PoolCache = current_app.extensions.setdefault("quizengine.attempts.pools", PoolCache())
+    pools: PoolCache = current_app.extensions.setdefault(
+        "quizengine.attempts.pools", PoolCache(check_every=1.0)
+    )
     return pools
 
 

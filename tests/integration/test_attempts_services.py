@@ -369,3 +369,18 @@ def test_a_round_plan_is_kept_for_its_seconds_then_read_again(db_session: Sessio
     assert read_again is not None and read_again.attempts_allowed == 3
     assert plans.plan(db_session, rnd.id + 1000) is None
     assert PlanCache(0).plan(db_session, rnd.id) == read_again  # 0: always the database
+
+
+def test_bank_tokens_are_read_at_most_once_per_interval(db_session: Session, store: Store) -> None:
+    bank = make_bank(db_session, questions=5)
+    db_session.commit()
+    ticks = [0.0]
+    pools = PoolCache(check_every=1.0, monotonic=lambda: ticks[0])
+    key = PoolKey(bank.id)
+    assert len(pools.pools(db_session, store, [key])[0]) == 5
+    make_question(db_session, bank, text="Câu hỏi mới?", options=["Có", "Không"], correct=[0])
+    db_session.commit()
+    announce_bank_changed(store, bank.id)
+    assert len(pools.pools(db_session, store, [key])[0]) == 5  # within the second
+    ticks[0] = 1.5
+    assert len(pools.pools(db_session, store, [key])[0]) == 6  # the change is seen
