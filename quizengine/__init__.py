@@ -87,9 +87,12 @@ def create_app(
         RATELIMIT_SWALLOW_ERRORS=True,
     )
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
-    # JSON answers keep the order they were built in: sorting every start's 20 questions
-    # and every board's lines costs CPU and means nothing to a client.
+    # JSON answers keep the order they were built in (sorting every start's 20 questions
+    # and every board's lines costs CPU and means nothing to a client) and carry Vietnamese
+    # as UTF-8: "ạ" is 3 bytes, not the 6 of "\u1ea1", so Vietnamese text is about a third
+    # lighter on a phone's mobile data.
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     proxy_hops = int(app.config.get("PROXY_HOPS", 0) or 0)
     if proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops, x_proto=proxy_hops)  # type: ignore[method-assign]

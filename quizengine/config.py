@@ -105,7 +105,12 @@ class Settings:
         )
         # PROXY_HOPS: trusted X-Forwarded-For hops (1 behind one load balancer, see
         # docs/scaling.md); without it every request seems to come from the balancer.
-        for name in ("STORE_PREFIX", "RATELIMIT_KEY_PREFIX", "PROXY_HOPS"):
+        for name in (
+            "STORE_PREFIX",
+            "RATELIMIT_KEY_PREFIX",
+            "PROXY_HOPS",
+            "LEADERBOARD_CACHE_SECONDS",
+        ):
             if name not in overrides and env_vars.get(f"QUIZENGINE_{name}"):
                 overrides[name] = env_vars[f"QUIZENGINE_{name}"]
         return cls(

@@ -321,8 +321,9 @@ def _write_start(
 
     PostgreSQL: one statement, one round trip (data-modifying WITHs; the items from arrays
     with unnest, so the text is the same for any question count and is prepared once)."""
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(
             _START_PG,
             {
                 **attempt,
