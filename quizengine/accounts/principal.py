@@ -15,8 +15,8 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from quizengine.models import Role, User
-from quizengine.models.accounts import role_includes
+from quizengine.models import User
+from quizengine.models.accounts import Account
 
 _USERS = cast(Table, User.__table__)
 _SIGNED_IN = select(
@@ -28,36 +28,13 @@ _SIGNED_IN = select(
 ).where(_USERS.c.id == bindparam("user_id"))
 
 
-@dataclass(frozen=True, slots=True)
-class SignedIn:
+@dataclass(frozen=True)
+class SignedIn(Account):
     id: int
     role: str
     full_name: str
     password_hash: str
     must_change_password: bool
-
-    # flask-login's protocol
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    @property
-    def is_contestant(self) -> bool:
-        return self.role == Role.CONTESTANT.value
-
-    def has_role(self, role: Role) -> bool:
-        return role_includes(self.role, role)
 
 
 def load_signed_in(session: Session, user_id: str) -> SignedIn | None:

@@ -38,7 +38,39 @@ class Unit(Base):
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
 
-class User(Base):
+class Account:
+    """What a signed-in account answers, for anything with ``id`` and ``role``: the
+    ``User`` entity and the per-request ``SignedIn`` copy. flask-login's protocol is spelled
+    out so the models have no Flask import."""
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(getattr(self, "id"))  # noqa: B009 (no annotation: not a mapped column)
+
+    @property
+    def is_contestant(self) -> bool:
+        return bool(getattr(self, "role") == Role.CONTESTANT.value)  # noqa: B009
+
+    def has_role(self, role: Role) -> bool:
+        """Organisers can do everything judges can."""
+        have = getattr(self, "role")  # noqa: B009
+        if role is Role.JUDGE:
+            return have in (Role.JUDGE.value, Role.ORGANISER.value)
+        return bool(have == role.value)
+
+
+class User(Account, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('contestant', 'judge', 'organiser')", name="role_known"),
@@ -61,34 +93,3 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit | None] = relationship()
-
-    @property
-    def is_contestant(self) -> bool:
-        return self.role == Role.CONTESTANT.value
-
-    # flask-login's protocol, spelled out so the model has no Flask import.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    def has_role(self, role: Role) -> bool:
-        return role_includes(self.role, role)
-
-
-def role_includes(have: str, wanted: Role) -> bool:
-    """Whether an account with role ``have`` may act as ``wanted``: organisers can do
-    everything judges can."""
-    if wanted is Role.JUDGE:
-        return have in (Role.JUDGE.value, Role.ORGANISER.value)
-    return have == wanted.value
