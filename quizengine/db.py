@@ -79,26 +79,45 @@ def database(app: Flask | None = None) -> Database:
     return db
 
 
-def read_only(view: F) -> F:
-    """Mark a view that only reads the database (a leaderboard, a list).
+def autocommit(view: F) -> F:
+    """Mark a view whose session starts without a transaction (autocommit, PostgreSQL).
 
-    Its session runs without a transaction (autocommit): no BEGIN and no ROLLBACK round
-    trip for a request that never writes, and each statement sees the latest commit."""
-    view.read_only = True  # type: ignore[attr-defined]
+    For requests that only read, or whose usual work is one atomic statement: no BEGIN and
+    no COMMIT/ROLLBACK round trip. Each statement sees the latest commit. A service that
+    needs a transaction after all (locks, several writes) calls ``begin_transaction``."""
+    view.autocommit = True  # type: ignore[attr-defined]
     return view
 
 
-def _read_only_request() -> bool:
+# A view that never writes (a leaderboard, a list).
+read_only = autocommit
+
+
+def _autocommit_request() -> bool:
     view = current_app.view_functions.get(request.endpoint or "") if has_request_context() else None
-    return bool(getattr(view, "read_only", False))
+    return bool(getattr(view, "autocommit", False))
+
+
+def begin_transaction(session: Session) -> None:
+    """From here on, a real transaction: a session that ran in autocommit gives its
+    connection back, and its next statement starts a transaction on a fresh one. Objects
+    it loaded so far are detached (call this before loading what the transaction needs)."""
+    if session.info.pop(_AUTOCOMMIT, False):
+        session.close()
+
+
+_AUTOCOMMIT = "quizengine.autocommit"
 
 
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
         s = database().sessionmaker()
-        if _read_only_request():
+        # SQLite: always transactional (its writes are several statements where PostgreSQL
+        # has one, and a file database has no round trips to save).
+        if _autocommit_request() and s.get_bind().dialect.name == "postgresql":
             s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            s.info[_AUTOCOMMIT] = True
         g.db_session = s
     found: Session = g.db_session
     return found

@@ -36,7 +36,7 @@ from quizengine.attempts.plans import PlanCache, RoundPlan, VersionCache
 from quizengine.attempts.pools import PoolCache, PoolKey
 from quizengine.attempts.queries import VersionView
 from quizengine.clock import Clock
-from quizengine.db import insert_or_skip
+from quizengine.db import begin_transaction, insert_or_skip
 from quizengine.errors import (
     AlreadySubmitted,
     AttemptsExhausted,
@@ -247,7 +247,11 @@ def start_attempt(
         written = _write_start(session, plan.contest_id, values, [d.item for d in drawn])
         if written is None:
             # Not the first attempt after all, or another request won the race (same tab
-            # twice, a second device): read the attempts and resume, renumber or refuse.
+            # twice, a second device): read the attempts and resume, renumber or refuse —
+            # in a transaction (the first try may have run without one: its only write is
+            # that one atomic statement).
+            if first_try:
+                begin_transaction(session)
             first_try = False
             continue
         values["id"], values["board_id"] = written

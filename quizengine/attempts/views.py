@@ -31,7 +31,7 @@ from quizengine.attempts import queries, services
 from quizengine.attempts.plans import PlanCache, VersionCache
 from quizengine.attempts.pools import PoolCache
 from quizengine.clock import iso_z
-from quizengine.db import session
+from quizengine.db import autocommit, session
 from quizengine.errors import (
     AlreadySubmitted,
     Conflict,
@@ -178,6 +178,7 @@ def _result_payload(attempt: Attempt) -> dict[str, Any]:
 @api.post("/rounds/<int:round_id>/attempts")
 @limiter.limit(START_LIMIT, key_func=_account_key)
 @contestant_only
+@autocommit
 def api_start(round_id: int) -> tuple[Response, int]:
     body = _json_body()
     with _keeping_finalisation(DomainError):
@@ -300,6 +301,7 @@ def _to_result(attempt_id: int) -> WerkzeugResponse:
 @bp.post("/rounds/<int:round_id>/start")
 @limiter.limit(START_LIMIT, key_func=_account_key)
 @contestant_only
+@autocommit
 def start(round_id: int) -> WerkzeugResponse:
     try:
         result = services.start_attempt(
