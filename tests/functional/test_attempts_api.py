@@ -694,7 +694,7 @@ def test_attempt_count_in_db_is_one_per_start_and_resume(
     assert db_session.scalar(select(func.count()).select_from(Attempt)) == 1
 
 
-def test_answer_saves_are_limited_per_attempt_not_per_address(
+def test_answer_saves_are_limited_per_contestant_not_per_address(
     app: Flask, db_session: Session, clock: FrozenClock
 ) -> None:
     rnd = make_round(db_session, draw=2)

@@ -1,7 +1,7 @@
 """Rate limits on the configured limiter storage (real Redis with TEST_REDIS_URL).
 
 Every refusal is a 429 with the Vietnamese message and Retry-After. Limits are per
-account / per attempt first: the workers of one factory behind one public address are not
+account (contestant) first: the workers of one factory behind one public address are not
 blocked by each other.
 """
 
@@ -68,7 +68,7 @@ def _start(client: FlaskClient, token: str, round_id: int):  # type: ignore[no-u
     )
 
 
-def test_answer_saves_allow_120_a_minute_per_attempt(
+def test_answer_saves_allow_120_a_minute_per_contestant(
     app: Flask, db_session: Session, open_round: Round
 ) -> None:
     client, other_client = app.test_client(), app.test_client()
