@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -33,6 +36,18 @@ limiter = Limiter(key_func=account_or_ip)
 def current_store() -> Store:
     store: Store = current_app.extensions["quizengine.store"]
     return store
+
+
+T = TypeVar("T")
+
+
+def process_cache(name: str, make: Callable[[], T]) -> T:
+    """A cache this process keeps in the app's extensions, made on first use and shared by
+    every request (draw pools, round plans, board tops): never the truth."""
+    found: T | None = current_app.extensions.get(name)
+    if found is None:
+        found = current_app.extensions[name] = make()
+    return found
 
 
 def current_clock() -> Clock:

@@ -41,7 +41,13 @@ from quizengine.errors import (
     Invalid,
     NotFound,
 )
-from quizengine.extensions import client_ip, current_clock, current_store, limiter
+from quizengine.extensions import (
+    client_ip,
+    current_clock,
+    current_store,
+    limiter,
+    process_cache,
+)
 from quizengine.leaderboard.services import rank_of, record_result
 from quizengine.models import Attempt, Round
 from quizengine.store import StoreUnavailable
@@ -75,23 +81,26 @@ def _grace() -> float:
     return float(current_app.config["QUIZENGINE"].answer_grace_seconds)
 
 
-def _pools() -> PoolCache:
-    pools: PoolCache = current_app.extensions.setdefault(
-        "quizengine.attempts.pools", PoolCache(check_every=1.0)
+def _start_attempt(
+    round_id: int, *, board: str | None, access_code: str | None
+) -> services.StartResult:
+    """The start service with this request's contestant, clock, store and caches."""
+    return services.start_attempt(
+        session(),
+        round_id=round_id,
+        user_id=_user_id(),
+        clock=current_clock(),
+        store=current_store(),
+        # Bank tokens at most once a second: an edit reaches every draw within it.
+        pools=process_cache("quizengine.attempts.pools", lambda: PoolCache(check_every=1.0)),
+        plans=process_cache("quizengine.attempts.plans", PlanCache),
+        versions=process_cache("quizengine.attempts.versions", VersionCache),
+        grace_seconds=_grace(),
+        board=board,
+        access_code=access_code,
+        ip=client_ip(),
+        user_agent=_user_agent(),
     )
-    return pools
-
-
-def _plans() -> PlanCache:
-    plans: PlanCache = current_app.extensions.setdefault("quizengine.attempts.plans", PlanCache())
-    return plans
-
-
-def _versions() -> VersionCache:
-    versions: VersionCache = current_app.extensions.setdefault(
-        "quizengine.attempts.versions", VersionCache()
-    )
-    return versions
 
 
 def _user_id() -> int:
@@ -182,20 +191,10 @@ def _result_payload(attempt: Attempt) -> dict[str, Any]:
 def api_start(round_id: int) -> tuple[Response, int]:
     body = _json_body()
     with _keeping_finalisation(DomainError):
-        result = services.start_attempt(
-            session(),
-            round_id=round_id,
-            user_id=_user_id(),
-            clock=current_clock(),
-            store=current_store(),
-            pools=_pools(),
-            plans=_plans(),
-            versions=_versions(),
-            grace_seconds=_grace(),
+        result = _start_attempt(
+            round_id,
             board=_optional_text(body.get("board")),
             access_code=_optional_text(body.get("access_code")),
-            ip=client_ip(),
-            user_agent=_user_agent(),
         )
     _commit()
     sheet = _sheet_of(result)
@@ -304,20 +303,10 @@ def _to_result(attempt_id: int) -> WerkzeugResponse:
 @autocommit
 def start(round_id: int) -> WerkzeugResponse:
     try:
-        result = services.start_attempt(
-            session(),
-            round_id=round_id,
-            user_id=_user_id(),
-            clock=current_clock(),
-            store=current_store(),
-            pools=_pools(),
-            plans=_plans(),
-            versions=_versions(),
-            grace_seconds=_grace(),
+        result = _start_attempt(
+            round_id,
             board=request.form.get("board") or None,
             access_code=request.form.get("access_code") or None,
-            ip=client_ip(),
-            user_agent=_user_agent(),
         )
     except (Invalid, Forbidden, Conflict) as exc:
         # Back to the contest page's form with the reason (wrong code, no board, no attempts

@@ -15,7 +15,7 @@ from flask_login import current_user
 from quizengine.access import signed_in
 from quizengine.db import read_only, session
 from quizengine.errors import Invalid
-from quizengine.extensions import current_clock, current_store
+from quizengine.extensions import current_clock, current_store, process_cache
 from quizengine.leaderboard import services
 
 bp = Blueprint("leaderboard", __name__)
@@ -35,13 +35,8 @@ def _int_arg(name: str, default: int) -> int:
 
 def _cache() -> services.BoardCache:
     """This process's board cache (LEADERBOARD_CACHE_SECONDS, default 1 s; 0 turns it off)."""
-    cache = current_app.extensions.get("quizengine.leaderboard.cache")
-    if cache is None:
-        seconds = float(current_app.config.get("LEADERBOARD_CACHE_SECONDS", 1.0))
-        cache = current_app.extensions["quizengine.leaderboard.cache"] = services.BoardCache(
-            seconds
-        )
-    return cache
+    seconds = float(current_app.config.get("LEADERBOARD_CACHE_SECONDS", 1.0))
+    return process_cache("quizengine.leaderboard.cache", lambda: services.BoardCache(seconds))
 
 
 def _board_view(limit: int, round_id: int) -> services.BoardView:
