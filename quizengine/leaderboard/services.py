@@ -285,9 +285,17 @@ def _ready(session: Session, store: Store, round_: Round, now: datetime | None) 
 # --- reading ------------------------------------------------------------------------------
 
 
-def _my_member(store: Store, round_id: int, user_id: int) -> str | None:
-    value = store.hget(keys.board_best(round_id), str(user_id))
-    return value.rsplit("|", 2)[0] if value else None
+def _redis_rank(
+    store: Store, round_id: int, board_id: int | None, user_id: int
+) -> tuple[int, int] | None:
+    """(1-based rank, attempt id) of the contestant's kept entry: one Redis call."""
+    found = store.owner_rank(
+        keys.board(round_id, board_id), keys.board_best(round_id), str(user_id)
+    )
+    if found is None:
+        return None
+    rank, member = found
+    return rank + 1, attempt_id_of(member)
 
 
 def rank_of(
@@ -312,11 +320,9 @@ def rank_of(
     try:
         phase = _ready(session, store, round_, now)
         if phase is not None:
-            member = _my_member(store, round_id, user_id)
-            if member is not None:
-                rank = store.zrank(keys.board(round_id, board_id), member)
-                if rank is not None:
-                    return rank + 1
+            found = _redis_rank(store, round_id, board_id, user_id)
+            if found is not None:
+                return found[0]
     except StoreUnavailable:
         phase = None
     truth = phase.truth if phase is not None else queries.truth_in_force(session, round_, at)
@@ -516,15 +522,9 @@ def _my_rank(
         mine = queries.ranked_in_db(session, round_id, board_id, truth=top.truth, user_id=user_id)
         return (mine[0].rank, mine[0].attempt_id) if mine else None
     try:
-        found = store.owner_rank(
-            keys.board(round_id, board_id), keys.board_best(round_id), str(user_id)
-        )
+        return _redis_rank(store, round_id, board_id, user_id)
     except StoreUnavailable as exc:
         raise LeaderboardUnavailable() from exc
-    if found is None:
-        return None
-    rank, member = found
-    return rank + 1, attempt_id_of(member)
 
 
 def board_view(
