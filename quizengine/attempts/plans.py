@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cachetools import LRUCache, TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -87,34 +88,36 @@ class PlanCache:
         self, seconds: float = 1.0, *, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self.seconds = seconds
-        self._monotonic = monotonic
-        self._plans: dict[int, tuple[float, RoundPlan]] = {}
-        self._lock = threading.Lock()
+        self._plans: TTLCache[int, RoundPlan] = TTLCache(
+            maxsize=1000, ttl=max(seconds, 0.0), timer=monotonic
+        )
+        self._lock = threading.Lock()  # gthread workers share it between threads
 
     def plan(self, session: Session, round_id: int) -> RoundPlan | None:
-        hit = self._plans.get(round_id)
-        if hit is not None and self._monotonic() - hit[0] <= self.seconds:
-            return hit[1]
+        with self._lock:
+            hit = self._plans.get(round_id)
+        if hit is not None:
+            return hit
         plan = read_plan(session, round_id)
         if plan is not None and self.seconds > 0:
             with self._lock:
-                if len(self._plans) > 1000:
-                    self._plans.clear()  # rounds open at once are few: never grow
-                self._plans[round_id] = (self._monotonic(), plan)
+                self._plans[round_id] = plan
         return plan
 
 
 class VersionCache:
     """Question versions as shown on a sheet, by id, without expiry: a version is never
     changed once written (an edit writes a new version and moves the question to it).
-    Bounded: past ``max_entries`` it starts over."""
+    The least recently used go past ``max_entries``."""
 
     def __init__(self, max_entries: int = 50_000) -> None:
-        self.max_entries = max_entries
-        self._views: dict[int, VersionView] = {}
+        self._views: LRUCache[int, VersionView] = LRUCache(maxsize=max_entries)
+        self._lock = threading.Lock()
 
     def views(self, session: Session, ids: list[int]) -> dict[int, VersionView]:
-        missing = [i for i in ids if i not in self._views]
+        with self._lock:
+            found = {i: self._views[i] for i in ids if i in self._views}
+        missing = [i for i in ids if i not in found]
         if missing:
             rows = session.execute(
                 select(
@@ -124,8 +127,8 @@ class VersionCache:
                     QuestionVersion.correct,
                 ).where(QuestionVersion.id.in_(missing))
             )
-            if len(self._views) + len(missing) > self.max_entries:
-                self._views.clear()
-            for row in rows:
-                self._views[row.id] = VersionView(*row)
-        return {i: self._views[i] for i in ids if i in self._views}
+            fetched = {row.id: VersionView(*row) for row in rows}
+            with self._lock:
+                self._views.update(fetched)
+            found.update(fetched)
+        return found

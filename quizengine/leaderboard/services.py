@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cachetools import TTLCache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -418,21 +420,19 @@ class BoardCache:
 
     def __init__(self, seconds: float, *, max_entries: int = 512) -> None:
         self.seconds = seconds
-        self.max_entries = max_entries
-        self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._entries: TTLCache[tuple[Any, ...], Any] = TTLCache(
+            maxsize=max_entries, ttl=max(seconds, 0.0)
+        )
+        self._lock = threading.Lock()  # gthread workers share it between threads
 
     def get(self, key: tuple[Any, ...]) -> Any:
-        hit = self._entries.get(key)
-        if hit is None or time.monotonic() - hit[0] > self.seconds:
-            return None
-        return hit[1]
+        with self._lock:
+            return self._entries.get(key)
 
     def put(self, key: tuple[Any, ...], value: Any) -> None:
-        if self.seconds <= 0:
-            return
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()  # rounds read at once are few: start over, never grow
-        self._entries[key] = (time.monotonic(), value)
+        if self.seconds > 0:
+            with self._lock:
+                self._entries[key] = value
 
 
 def _outline(session: Session, round_id: int, cache: BoardCache) -> _Outline:
