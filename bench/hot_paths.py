@@ -79,8 +79,6 @@ class StatementCounter:
 
 def redis_commands(client: redis.Redis) -> int:
     stats = client.info("commandstats")
-    if os.environ.get("HP_REDIS_DETAIL"):
-        print({k: v["calls"] for k, v in stats.items()})
     return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
 
 
@@ -145,7 +143,6 @@ def main() -> int:
                 "REDIS_URL": args.redis_url,
                 "SECRET_KEY": secrets.token_hex(32),
                 "INSTANCE_PATH": "/tmp/qe-hot-paths",
-                **({"RATELIMIT_ENABLED": False} if os.environ.get("HP_NOLIMIT") else {}),
             }
         )
         counter = StatementCounter()
