@@ -15,6 +15,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from quizengine.accounts.validation import is_row_id
 from quizengine.models import User
 from quizengine.models.accounts import Account
 
@@ -39,7 +40,7 @@ class SignedIn(Account):
 
 def load_signed_in(session: Session, user_id: str) -> SignedIn | None:
     """The account behind a session's user id; None when it is gone (or the id is not one)."""
-    if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+    if not user_id.isdigit() or not is_row_id(int(user_id)):
         return None
     row = session.connection().execute(_SIGNED_IN, {"user_id": int(user_id)}).first()
     return SignedIn(*row) if row is not None else None
