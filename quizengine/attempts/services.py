@@ -24,7 +24,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Table, bindparam, insert, select, text, update
@@ -131,7 +131,16 @@ def _note_finished(session: Session, attempt: Attempt) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def is_due(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
+class _Timed(Protocol):
+    """An attempt, or a row read with its status and deadline."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def deadline_at(self) -> datetime: ...
+
+
+def is_due(attempt: _Timed, now: datetime, grace_seconds: float) -> bool:
     """Past deadline + grace: no answer is accepted any more; finalise with what was saved."""
     return attempt.status == IN_PROGRESS and now > attempt.deadline_at + timedelta(
         seconds=grace_seconds
@@ -218,7 +227,7 @@ def start_attempt(
         )
         live = next((a for a in mine if a.status == IN_PROGRESS), None)
         if live is not None:
-            if now <= live.deadline_at + timedelta(seconds=grace_seconds):
+            if not is_due(live, now, grace_seconds):
                 return StartResult(_owned(session, live.id, user_id, lock=False), created=False)
             existing = _owned(session, live.id, user_id, lock=True)
             if is_due(existing, now, grace_seconds):
@@ -531,7 +540,7 @@ def save_answer(
     ).one_or_none()
     if row is None or row.user_id != user_id:
         raise NotFound()
-    if row.status != IN_PROGRESS or now > row.deadline_at + timedelta(seconds=grace_seconds):
+    if row.status != IN_PROGRESS or is_due(row, now, grace_seconds):
         _writable(session, attempt_id, user_id, now, grace_seconds)  # raises the refusal
     if row.id is None:
         raise NotFound(_l("Câu hỏi này không có trong bài thi của bạn."))
