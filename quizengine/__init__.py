@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter, Map
 from quizengine import db as db_module
 from quizengine.access import is_api_request
 from quizengine.accounts.principal import SignedIn, load_signed_in
+from quizengine.accounts.validation import ROW_ID_MAX
 from quizengine.accounts.views import bp as accounts_bp
 from quizengine.attempts.views import api as attempts_api
 from quizengine.attempts.views import bp as attempts_bp
@@ -162,7 +163,7 @@ def _warn_once_when_serving(app: Flask) -> None:
 
 class DatabaseIdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", ROW_ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 
